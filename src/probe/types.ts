@@ -1,0 +1,150 @@
+import type { Reason } from './reasons.js';
+import type { Stage } from './stages.js';
+
+/** What one probe is asked to do: one target, optionally one account (CONTRACT §1). */
+export type TlsMode = 'tls' | 'starttls' | 'none';
+export type AuthMechanism = 'login' | 'plain' | 'cram-md5' | 'xoauth2';
+
+export interface TlsSettings {
+  caFile?: string;
+  serverName?: string;
+  insecureSkipVerify: boolean;
+}
+
+export interface ListPattern {
+  reference: string;
+  pattern: string;
+}
+
+export interface AccountSpec {
+  /** The `account` label value. */
+  name: string;
+  username: string;
+  auth: AuthMechanism;
+  allowPlaintextAuth: boolean;
+  mailbox: string;
+  list: ListPattern[];
+  /** Reads the secret just before login; a rejection ends the probe with `credentials_unavailable`. */
+  password: () => Promise<string>;
+}
+
+/** Every bound on what a server may send us; defaults in imap/limits.ts. */
+export interface ProbeLimits {
+  maxLineBytes: number;
+  maxLiteralBytes: number;
+  maxResponsesPerCommand: number;
+}
+
+export interface ProbeSpec {
+  /** The `target` label value. */
+  target: string;
+  host: string;
+  port: number;
+  tls: TlsMode;
+  tlsConfig: TlsSettings;
+  /** Deadline for the whole probe. */
+  timeoutMs: number;
+  account?: AccountSpec;
+  limits?: Partial<ProbeLimits>;
+}
+
+/** A scheduled unit of work: one (target, account) pair run every interval. */
+export interface ProbeJob {
+  /** Stable identity, `target` or `target/account`: the scheduler's and results' key. */
+  key: string;
+  target: string;
+  account?: string;
+  intervalMs: number;
+  spec: ProbeSpec;
+}
+
+export interface StageOutcome {
+  stage: Stage;
+  success: boolean;
+  durationSeconds: number;
+}
+
+export interface ProbeFailure {
+  stage: Stage;
+  reason: Reason;
+  hint: string;
+  /** What happened, in words, already redacted: e.g. the server's `NO Login failed.`. Never a label value. */
+  detail: string;
+}
+
+export interface TlsFacts {
+  version: string;
+  cipher: string;
+  /** Earliest notAfter in the presented chain, seconds since the epoch. */
+  certNotAfter?: number;
+  certSubject?: string;
+  certIssuer?: string;
+  /** Whether the chain and host name verified (false also when verification was skipped and failed). */
+  authorized: boolean;
+  authorizationError?: string;
+}
+
+export interface MailboxFacts {
+  name: string;
+  exists?: number;
+  recent?: number;
+  uidValidity?: number;
+  writable?: boolean;
+}
+
+export interface ListedFolder {
+  /** Display name, modified UTF-7 decoded. */
+  name: string;
+  delimiter: string | null;
+  flags: string[];
+}
+
+export interface ListFacts extends ListPattern {
+  folders: ListedFolder[];
+}
+
+export interface ProbeFacts {
+  /** The address connected to (after resolve). */
+  address?: string;
+  greeting?: string;
+  /** CAPABILITY as first seen (greeting code or first CAPABILITY), before any TLS upgrade. */
+  capabilitiesBeforeTls?: string[];
+  /** CAPABILITY before login on the final (possibly TLS-upgraded) connection. */
+  capabilities?: string[];
+  capabilitiesAfterLogin?: string[];
+  tls?: TlsFacts;
+  mailbox?: MailboxFacts;
+  lists: ListFacts[];
+}
+
+export interface TranscriptEntry {
+  /** Milliseconds since the probe started. */
+  atMs: number;
+  /** C: client to server, S: server to client, '-': an event of ours (TLS handshake, close). */
+  direction: 'C' | 'S' | '-';
+  text: string;
+}
+
+export interface ProbeResult {
+  target: string;
+  account?: string;
+  success: boolean;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  endedAt: number;
+  durationSeconds: number;
+  /** Reached stages in order; the last one failed when `failure` is set. */
+  stages: StageOutcome[];
+  failure?: ProbeFailure;
+  facts: ProbeFacts;
+  /** The dialogue, every password and AUTHENTICATE payload replaced by `***`. */
+  transcript: TranscriptEntry[];
+}
+
+export interface RunProbeOptions {
+  /** Aborting ends the probe at once (shutdown); its stage fails with `timeout`. */
+  signal?: AbortSignal;
+}
+
+/** The engine's signature: never rejects; every failure is a ProbeResult. */
+export type RunProbe = (spec: ProbeSpec, options?: RunProbeOptions) => Promise<ProbeResult>;
