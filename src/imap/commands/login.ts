@@ -1,0 +1,93 @@
+import { createHmac } from 'node:crypto';
+import type { AuthMechanism } from '../../probe/types.js';
+import { isQuotable, quote } from '../quote.js';
+import type { CommandOptions, CommandResult, ImapSession } from '../session.js';
+
+const REDACTED = '***';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface AuthOptions {
+  mechanism: AuthMechanism;
+  /** Server advertised SASL-IR: the initial response may ride on the command line. */
+  saslIr: boolean;
+  /** Server advertised LITERAL+ (or LITERAL-): a non-quotable value needs no round trip. */
+  literalPlus: boolean;
+}
+
+/**
+ * LOGIN or AUTHENTICATE with the chosen mechanism. Every line that carries the
+ * password or a SASL payload is recorded as `***`.
+ */
+export function authenticate(session: ImapSession, creds: Credentials, options: AuthOptions): Promise<CommandResult> {
+  switch (options.mechanism) {
+    case 'login':
+      return login(session, creds, options.literalPlus);
+    case 'plain':
+      return saslWithInitialResponse(session, 'PLAIN', plainPayload(creds), options.saslIr);
+    case 'xoauth2':
+      return saslWithInitialResponse(session, 'XOAUTH2', xoauth2Payload(creds), options.saslIr);
+    case 'cram-md5':
+      return session.command('AUTHENTICATE CRAM-MD5', {
+        onContinuation: (challenge) => ({ line: cramMd5Response(creds, challenge), redactedAs: REDACTED }),
+      });
+  }
+}
+
+function login(session: ImapSession, creds: Credentials, literalPlus: boolean): Promise<CommandResult> {
+  const user = isQuotable(creds.username) ? quote(creds.username) : '{literal}';
+  const redactedAs = `LOGIN ${user} ${REDACTED}`;
+  // Each segment is sent once the server invites it; values that cannot be quoted
+  // (non-ASCII, control characters) go as literals, inline with LITERAL+.
+  const segments: string[] = [];
+  let current = 'LOGIN';
+  for (const value of [creds.username, creds.password]) {
+    if (isQuotable(value)) {
+      current += ` ${quote(value)}`;
+    } else if (literalPlus) {
+      current += ` {${Buffer.byteLength(value)}+}\r\n${value}`;
+    } else {
+      segments.push(`${current} {${Buffer.byteLength(value)}}`);
+      current = value;
+    }
+  }
+  segments.push(current);
+  const [first, ...rest] = segments as [string, ...string[]];
+  const options: CommandOptions = { redactedAs };
+  if (rest.length > 0) options.onContinuation = () => ({ line: rest.shift() ?? '', redactedAs: REDACTED });
+  return session.command(first, options);
+}
+
+function saslWithInitialResponse(
+  session: ImapSession,
+  mechanism: string,
+  payload: string,
+  saslIr: boolean,
+): Promise<CommandResult> {
+  // After the payload, a second `+` carries an error (XOAUTH2 sends JSON): answer it with an empty line.
+  let sent = saslIr;
+  const onContinuation = () => {
+    if (sent) return { line: '' };
+    sent = true;
+    return { line: payload, redactedAs: REDACTED };
+  };
+  const text = saslIr ? `AUTHENTICATE ${mechanism} ${payload}` : `AUTHENTICATE ${mechanism}`;
+  return session.command(text, { redactedAs: saslIr ? `AUTHENTICATE ${mechanism} ${REDACTED}` : text, onContinuation });
+}
+
+export function plainPayload(creds: Credentials): string {
+  return Buffer.from(`\0${creds.username}\0${creds.password}`, 'utf8').toString('base64');
+}
+
+function xoauth2Payload(creds: Credentials): string {
+  return Buffer.from(`user=${creds.username}\x01auth=Bearer ${creds.password}\x01\x01`, 'utf8').toString('base64');
+}
+
+function cramMd5Response(creds: Credentials, challengeBase64: string): string {
+  const challenge = Buffer.from(challengeBase64.trim(), 'base64');
+  const digest = createHmac('md5', creds.password).update(challenge).digest('hex');
+  return Buffer.from(`${creds.username} ${digest}`, 'utf8').toString('base64');
+}

@@ -1,0 +1,16 @@
+import type { ProbeLimits } from '../probe/types.js';
+
+/** Every bound on what a server may send us, in one place so framing and parser cannot drift. */
+export const DEFAULT_LIMITS: ProbeLimits = {
+  maxLineBytes: 64 * 1024,
+  maxLiteralBytes: 1024 * 1024,
+  maxResponsesPerCommand: 10_000,
+};
+
+/** Transcript bounds: enough to diagnose, small enough to keep one per job for thousands of jobs. */
+export const TRANSCRIPT_MAX_ENTRIES = 200;
+export const TRANSCRIPT_MAX_ENTRY_CHARS = 512;
+
+export function resolveLimits(overrides?: Partial<ProbeLimits>): ProbeLimits {
+  return { ...DEFAULT_LIMITS, ...overrides };
+}

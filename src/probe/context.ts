@@ -1,0 +1,35 @@
+import type { Socket } from 'node:net';
+import type { ImapSession } from '../imap/session.js';
+import type { Deadline } from './deadline.js';
+import type { Transcript } from './transcript.js';
+import type { AccountSpec, ProbeFacts, ProbeLimits, ProbeSpec } from './types.js';
+
+/** What the stages of one probe share: the spec, the deadline, the connection and what was learnt. */
+export interface ProbeContext {
+  readonly spec: ProbeSpec;
+  readonly limits: ProbeLimits;
+  readonly deadline: Deadline;
+  readonly transcript: Transcript;
+  readonly facts: ProbeFacts;
+  /** Every socket opened, destroyed when the probe ends whatever happened. */
+  readonly sockets: Socket[];
+  socket?: Socket;
+  session?: ImapSession;
+  /** True once the connection is encrypted (implicit TLS or after STARTTLS). */
+  encrypted: boolean;
+}
+
+export function requireSession(ctx: ProbeContext): ImapSession {
+  if (!ctx.session) throw new Error('stage ran before the greeting opened a session');
+  return ctx.session;
+}
+
+export function requireAccount(ctx: ProbeContext): AccountSpec {
+  if (!ctx.spec.account) throw new Error('account stage ran for a probe without an account');
+  return ctx.spec.account;
+}
+
+export function hasCapability(ctx: ProbeContext, name: string): boolean {
+  const wanted = name.toUpperCase();
+  return (ctx.facts.capabilities ?? []).some((c) => c.toUpperCase() === wanted);
+}

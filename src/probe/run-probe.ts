@@ -1,0 +1,104 @@
+import { isIP } from 'node:net';
+import { resolveLimits } from '../imap/limits.js';
+import { classify } from './classify.js';
+import type { ProbeContext } from './context.js';
+import { Deadline } from './deadline.js';
+import { hintFor } from './reasons.js';
+import type { Stage } from './stages.js';
+import { connectStage } from './stages/connect.js';
+import { greetingStage } from './stages/greeting.js';
+import { listStage } from './stages/list.js';
+import { loginStage } from './stages/login.js';
+import { logoutStage } from './stages/logout.js';
+import { resolveStage } from './stages/resolve.js';
+import { selectStage } from './stages/select.js';
+import { starttlsStage } from './stages/starttls.js';
+import { tlsStage } from './stages/tls.js';
+import { Transcript } from './transcript.js';
+import type { ProbeFailure, ProbeResult, ProbeSpec, RunProbeOptions, StageOutcome } from './types.js';
+
+type StageRunner = (ctx: ProbeContext) => Promise<void>;
+
+const STAGE_RUNNERS: Record<Stage, StageRunner> = {
+  resolve: resolveStage,
+  connect: connectStage,
+  tls: tlsStage,
+  greeting: greetingStage,
+  starttls: starttlsStage,
+  login: loginStage,
+  select: selectStage,
+  list: listStage,
+  logout: logoutStage,
+};
+
+/** The stages this spec runs, in order (CONTRACT §1's "skipped when" column). */
+export function planStages(spec: ProbeSpec): Stage[] {
+  const stages: Stage[] = [];
+  if (!isIP(spec.host)) stages.push('resolve');
+  stages.push('connect');
+  if (spec.tls === 'tls') stages.push('tls');
+  stages.push('greeting');
+  if (spec.tls === 'starttls') stages.push('starttls');
+  if (spec.account) stages.push('login', 'select', 'list');
+  stages.push('logout');
+  return stages;
+}
+
+/**
+ * Runs one probe through its stages under one deadline. Never rejects: every
+ * failure becomes a result with one failed stage and one reason. Every socket it
+ * opened is destroyed before it returns.
+ */
+export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): Promise<ProbeResult> {
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const deadline = new Deadline(spec.timeoutMs, options.signal);
+  const transcript = new Transcript(() => performance.now() - t0);
+  const ctx: ProbeContext = {
+    spec,
+    limits: resolveLimits(spec.limits),
+    deadline,
+    transcript,
+    facts: { lists: [] },
+    sockets: [],
+    encrypted: false,
+  };
+  // The deadline cuts off whatever a stage waits on: a destroyed socket ends every pending read.
+  const destroySockets = () => [...ctx.sockets].reverse().forEach((socket) => socket.destroy());
+  deadline.signal.addEventListener('abort', destroySockets, { once: true });
+
+  const stages: StageOutcome[] = [];
+  let failure: ProbeFailure | undefined;
+  try {
+    for (const stage of planStages(spec)) {
+      const s0 = performance.now();
+      try {
+        await deadline.race(STAGE_RUNNERS[stage](ctx));
+        stages.push({ stage, success: true, durationSeconds: (performance.now() - s0) / 1000 });
+      } catch (error) {
+        stages.push({ stage, success: false, durationSeconds: (performance.now() - s0) / 1000 });
+        const { reason, detail } = classify(error, stage, deadline);
+        failure = { stage, reason, hint: hintFor(reason), detail: transcript.redact(detail) };
+        transcript.record('-', `${stage} failed: ${reason}: ${failure.detail}`);
+        break;
+      }
+    }
+  } finally {
+    deadline.signal.removeEventListener('abort', destroySockets);
+    deadline.clear();
+    destroySockets();
+  }
+  const result: ProbeResult = {
+    target: spec.target,
+    success: failure === undefined,
+    startedAt,
+    endedAt: Date.now(),
+    durationSeconds: (performance.now() - t0) / 1000,
+    stages,
+    facts: ctx.facts,
+    transcript: transcript.finish(),
+  };
+  if (spec.account) result.account = spec.account.name;
+  if (failure) result.failure = failure;
+  return result;
+}

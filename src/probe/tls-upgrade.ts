@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { ProbeContext } from './context.js';
+import { ProbeError } from './errors.js';
+import type { TlsFacts } from './types.js';
+
+/**
+ * TLS handshake over an open socket, for implicit TLS and STARTTLS alike.
+ * Verification is ours rather than Node's `rejectUnauthorized`: the handshake
+ * completes, the certificate facts (expiry above all) are recorded even for a bad
+ * certificate, and then an unverified chain fails the stage unless skipped.
+ */
+export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<TLSSocket> {
+  const { tlsConfig, host } = ctx.spec;
+  const ca = tlsConfig.caFile ? await readCa(tlsConfig.caFile) : undefined;
+  const verifyName = tlsConfig.serverName ?? host;
+  const tlsSocket = tlsConnect({
+    socket,
+    host: verifyName,
+    // SNI carries host names only, never IP literals (RFC 6066 §3).
+    ...(isIP(verifyName) ? {} : { servername: verifyName }),
+    ...(ca ? { ca } : {}),
+    rejectUnauthorized: false,
+  });
+  ctx.sockets.push(tlsSocket);
+  ctx.transcript.record('-', `TLS handshake (server name ${verifyName})`);
+  await ctx.deadline.race(
+    new Promise<void>((resolve, reject) => {
+      tlsSocket.once('secureConnect', resolve);
+      tlsSocket.once('error', (error) => reject(classifyHandshakeError(error)));
+      tlsSocket.once('close', () => reject(new ProbeError('tls_handshake_failed', 'connection closed during the TLS handshake')));
+    }),
+  );
+  tlsSocket.removeAllListeners('error');
+  tlsSocket.removeAllListeners('close');
+  tlsSocket.on('error', () => undefined);
+  const facts = tlsFacts(tlsSocket);
+  ctx.facts.tls = facts;
+  ctx.encrypted = true;
+  ctx.transcript.record('-', describe(facts));
+  if (!facts.authorized && !tlsConfig.insecureSkipVerify) {
+    const code = facts.authorizationError ?? 'unknown';
+    const reason = code === 'CERT_HAS_EXPIRED' ? 'tls_certificate_expired' : 'tls_certificate_invalid';
+    throw new ProbeError(reason, `certificate rejected: ${code} (verified as ${verifyName})`);
+  }
+  return tlsSocket;
+}
+
+async function readCa(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ProbeError('tls_certificate_invalid', `cannot read ca_file ${path}: ${code}`, { cause: error });
+  }
+}
+
+function tlsFacts(socket: TLSSocket): TlsFacts {
+  const cipher = socket.getCipher();
+  const facts: TlsFacts = {
+    version: socket.getProtocol() ?? 'unknown',
+    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
+    authorized: socket.authorized,
+  };
+  if (!socket.authorized && socket.authorizationError) facts.authorizationError = String(socket.authorizationError);
+  const leaf = socket.getPeerCertificate(true);
+  if (leaf && Object.keys(leaf).length > 0) {
+    facts.certSubject = nameOf(leaf.subject);
+    facts.certIssuer = nameOf(leaf.issuer);
+    const notAfter = earliestNotAfter(leaf);
+    if (notAfter !== undefined) facts.certNotAfter = notAfter;
+  }
+  return facts;
+}
+
+/** Earliest expiry along the presented chain, in epoch seconds: the first certificate to break the chain. */
+function earliestNotAfter(leaf: PeerCertificate): number | undefined {
+  let earliest: number | undefined;
+  const seen = new Set<string>();
+  let cert: (PeerCertificate & { issuerCertificate?: PeerCertificate }) | undefined = leaf;
+  while (cert && Object.keys(cert).length > 0 && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    const ms = Date.parse(cert.valid_to);
+    if (Number.isFinite(ms)) earliest = earliest === undefined ? ms / 1000 : Math.min(earliest, ms / 1000);
+    cert = cert.issuerCertificate;
+  }
+  return earliest;
+}
+
+function nameOf(name: PeerCertificate['subject'] | undefined): string | undefined {
+  if (!name) return undefined;
+  return name.CN ? String(name.CN) : Object.entries(name).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+}
+
+function describe(facts: TlsFacts): string {
+  const expiry = facts.certNotAfter ? `, certificate valid until ${new Date(facts.certNotAfter * 1000).toISOString()}` : '';
+  const verified = facts.authorized ? 'verified' : `NOT verified: ${facts.authorizationError ?? 'unknown'}`;
+  return `TLS ${facts.version} ${facts.cipher}, subject ${facts.certSubject ?? '?'}, issuer ${facts.certIssuer ?? '?'}${expiry}, ${verified}`;
+}
+
+const CERT_INVALID_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+]);
+
+/** A handshake that did not complete: a certificate problem, or TLS could not be negotiated at all. */
+export function classifyHandshakeError(error: NodeJS.ErrnoException): ProbeError {
+  const code = error.code ?? '';
+  if (code === 'CERT_HAS_EXPIRED') return new ProbeError('tls_certificate_expired', `certificate rejected: ${code}`, { cause: error });
+  if (CERT_INVALID_CODES.has(code)) return new ProbeError('tls_certificate_invalid', `certificate rejected: ${code}`, { cause: error });
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new ProbeError('tls_handshake_failed', `connection reset during the TLS handshake (${code})`, { cause: error });
+  }
+  return new ProbeError('tls_handshake_failed', `TLS handshake failed: ${code || error.message}`, { cause: error });
+}
