@@ -1,0 +1,71 @@
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log.js';
+
+export interface DaemonFlags {
+  configFile: string;
+  listen: { host?: string; port: number };
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  probeConcurrency: number;
+}
+
+export class FlagError extends Error {}
+
+export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exporter.yaml] [--web.listen-address=:10043]
+                     [--log.level=info] [--log.format=json|pretty] [--probe.concurrency=N]
+       imap_exporter config check FILE
+       imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)`;
+
+// Probes mostly wait on the network; this many in flight costs little and keeps 1,000s of jobs on time.
+const DEFAULT_CONCURRENCY = Math.max(32, availableParallelism() * 32);
+
+/** The daemon's flags, Prometheus style (`--config.file=…`). Throws FlagError naming the bad flag. */
+export function parseDaemonFlags(args: string[]): DaemonFlags {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'config.file': { type: 'string', default: 'config/imap-exporter.yaml' },
+        'web.listen-address': { type: 'string', default: ':10043' },
+        'log.level': { type: 'string', default: 'info' },
+        'log.format': { type: 'string', default: 'json' },
+        'probe.concurrency': { type: 'string', default: String(DEFAULT_CONCURRENCY) },
+      },
+    }));
+  } catch (error) {
+    throw new FlagError((error as Error).message);
+  }
+  const level = values['log.level'];
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new FlagError(`--log.level="${level}": expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const format = values['log.format'];
+  if (format !== 'json' && format !== 'pretty') throw new FlagError(`--log.format="${format}": expected json or pretty`);
+  const concurrencyText = values['probe.concurrency'];
+  const concurrency = Number(concurrencyText);
+  if (!/^\d+$/.test(concurrencyText) || concurrency < 1 || concurrency > 100_000) {
+    throw new FlagError(`--probe.concurrency="${concurrencyText}": expected a whole number from 1 to 100000`);
+  }
+  return {
+    configFile: values['config.file'],
+    listen: parseListenAddress(values['web.listen-address']),
+    logLevel: level as LogLevel,
+    logFormat: format,
+    probeConcurrency: concurrency,
+  };
+}
+
+/** `:10043` (every interface), `127.0.0.1:10043`, `[::1]:10043`, `localhost:10043`. */
+export function parseListenAddress(text: string): { host?: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    throw new FlagError(`--web.listen-address="${text}": expected [HOST]:PORT, e.g. :10043 or 127.0.0.1:10043`);
+  }
+  const host = match[1] ?? match[2];
+  return host ? { host, port } : { port };
+}

@@ -1,0 +1,148 @@
+import { createServer, type Server } from 'node:http';
+import type { DaemonFlags } from './cli/flags.js';
+import { ConfigStore } from './config/store.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './log.js';
+import { createMetricsRegistry } from './metrics/collector.js';
+import { OnDemandProber } from './probe/on-demand.js';
+import { runProbe } from './probe/run-probe.js';
+import type { ProbeJob, ProbeResult } from './probe/types.js';
+import { systemClock } from './scheduler/clock.js';
+import { ResultStore } from './scheduler/results.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { VERSION } from './version.js';
+
+// In-flight probes get this long to end on their own at shutdown, then they are aborted.
+const SHUTDOWN_GRACE_MS = 2000;
+// Whatever still hangs after this is abandoned: SIGTERM must exit well within 5 s.
+const SHUTDOWN_BACKSTOP_MS = 4000;
+
+/**
+ * The exporter daemon: HTTP first (so /-/healthy answers and /-/ready says "not
+ * yet"), then the config, then the schedule. Resolves with the exit code once a
+ * signal has stopped everything.
+ */
+export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<number> {
+  let store: ConfigStore | undefined;
+  const results = new ResultStore();
+  const registry = createMetricsRegistry({
+    results,
+    jobs: () => store?.current.jobs ?? [],
+    buildInfo: { version: VERSION, nodeVersion: process.version },
+    reloadState: () => ({
+      lastReloadSuccessful: store?.lastReloadSuccessful ?? false,
+      lastReloadSuccessTimestamp: store?.lastReloadSuccessTimestampSeconds,
+    }),
+  });
+  const scheduler = new Scheduler({
+    clock: systemClock,
+    runProbe: (job, signal) => runProbe(job.spec, { signal }),
+    concurrency: flags.probeConcurrency,
+    onResult: (job, result) => logResult(logger, job, result, results.record(job, result)),
+    onSkip: (job) => {
+      results.recordSkipped(job);
+      logger.warn({ target: job.target, account: job.account }, 'probe skipped: the previous run is still going (timeout close to interval?)');
+    },
+    logger: logger.child({ component: 'scheduler' }),
+  });
+  const onDemand = new OnDemandProber();
+
+  const reload = async () => {
+    if (!store) return { ok: false as const, error: 'no config loaded yet' };
+    const outcome = await store.reload();
+    if (!outcome.ok) {
+      logger.error({ file: store.path, error: outcome.error.message }, 'config reload failed; keeping the running config');
+      return { ok: false as const, error: outcome.error.message };
+    }
+    for (const warning of outcome.config.warnings) logger.warn({ file: store.path }, warning);
+    logger.info({ file: store.path, changed: outcome.changed, jobs: outcome.config.jobs.length }, 'config reloaded');
+    return { ok: true as const, changed: outcome.changed };
+  };
+
+  const app = createApp({
+    registry,
+    config: () => store,
+    reload,
+    results,
+    onDemand,
+    nextRunAt: (key) => scheduler.nextRunAt(key),
+    logger,
+    version: VERSION,
+  });
+  const server = createServer(app);
+  try {
+    await listen(server, flags.listen);
+  } catch (error) {
+    logger.fatal({ address: flags.listen, error: (error as Error).message }, 'cannot listen');
+    return 1;
+  }
+  logger.info({ address: server.address(), version: VERSION }, 'listening');
+
+  try {
+    store = await ConfigStore.open(flags.configFile);
+  } catch (error) {
+    logger.fatal({ file: flags.configFile, error: (error as Error).message }, 'cannot load the config');
+    await closeServer(server);
+    return 1;
+  }
+  for (const warning of store.current.warnings) logger.warn({ file: store.path }, warning);
+  const applyJobs = (jobs: readonly ProbeJob[]) => {
+    const summary = scheduler.setJobs(jobs);
+    results.retain(jobs);
+    logger.info({ jobs: jobs.length, ...summary }, 'probe jobs scheduled');
+  };
+  store.onChange((next) => applyJobs(next.jobs));
+  applyJobs(store.current.jobs);
+
+  const onHangup = () => void reload();
+  process.on('SIGHUP', onHangup);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  process.off('SIGHUP', onHangup);
+  logger.info({ signal }, 'shutting down');
+  const backstop = setTimeout(() => {
+    logger.warn('shutdown backstop reached: exiting with work still pending');
+    process.exit(0);
+  }, SHUTDOWN_BACKSTOP_MS);
+  backstop.unref();
+  onDemand.abortAll();
+  await Promise.all([scheduler.stop({ graceMs: SHUTDOWN_GRACE_MS }), closeServer(server)]);
+  logger.info('stopped');
+  return 0;
+}
+
+/** One line per failed probe, one per state change; successes only at debug. */
+function logResult(logger: Logger, job: ProbeJob, result: ProbeResult, outcome: { changed: boolean; previous?: boolean }): void {
+  const fields = { target: job.target, account: job.account, duration_seconds: round(result.durationSeconds) };
+  if (result.failure) {
+    const { stage, reason, detail } = result.failure;
+    logger.warn({ ...fields, stage, reason, detail, state_change: outcome.changed || outcome.previous === undefined }, 'probe failed');
+  } else if (outcome.changed) {
+    logger.info({ ...fields, state_change: true }, 'probe recovered');
+  } else {
+    logger.debug(fields, 'probe succeeded');
+  }
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e6;
+}
+
+function listen(server: Server, address: { host?: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

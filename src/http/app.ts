@@ -1,0 +1,46 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Registry } from 'prom-client';
+import type { ConfigStore } from '../config/store.js';
+import type { Logger } from '../log.js';
+import type { OnDemandProber } from '../probe/on-demand.js';
+import type { ResultStore } from '../scheduler/results.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import { probeRoute } from './routes/probe.js';
+import { reloadRoute } from './routes/reload.js';
+import { statusRoute, transcriptRoute } from './routes/status.js';
+
+export interface AppDeps {
+  registry: Registry;
+  /** undefined until the first config is loaded (/-/ready answers 503 until then). */
+  config: () => ConfigStore | undefined;
+  /** Reloads the config (as SIGHUP does); resolves with the error text on failure. */
+  reload: () => Promise<{ ok: true; changed: boolean } | { ok: false; error: string }>;
+  results: ResultStore;
+  onDemand: OnDemandProber;
+  nextRunAt: (key: string) => number | undefined;
+  logger: Logger;
+  version: string;
+  now?: () => number;
+}
+
+/** The HTTP surface of CONTRACT §5, built from its dependencies so tests can drive it. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.get('/metrics', metricsRoute(deps));
+  app.get('/probe', probeRoute(deps));
+  app.get('/', statusRoute(deps));
+  app.get('/transcript', transcriptRoute(deps));
+  app.use('/-', healthRoutes(deps));
+  app.post('/-/reload', reloadRoute(deps));
+  app.use((req: Request, res: Response) => {
+    res.status(404).type('text/plain').send(`404 page not found: ${req.method} ${req.path}\n`);
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    deps.logger.error({ err: error, path: req.path }, 'HTTP handler failed');
+    if (!res.headersSent) res.status(500).type('text/plain').send('internal error: see the exporter log\n');
+  });
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { Request, RequestHandler } from 'express';
+import { probeRegistry } from '../../metrics/probe-registry.js';
+import { formatProbeReport } from '../../probe/report.js';
+import { formatTranscript } from '../../probe/transcript.js';
+import type { ProbeJob, ProbeResult } from '../../probe/types.js';
+import type { AppDeps } from '../app.js';
+import { findJob } from '../jobs.js';
+
+// As blackbox_exporter: leave the scrape this much time to carry the answer back.
+const SCRAPE_TIMEOUT_OFFSET_MS = 500;
+
+/** GET /probe?target=&account=[&debug=true]: one configured probe now, its metrics from a fresh registry. */
+export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger'>): RequestHandler {
+  return async (req, res) => {
+    const store = deps.config();
+    if (!store) {
+      res.status(503).type('text/plain').send('no config loaded yet\n');
+      return;
+    }
+    const lookup = findJob(store.current.jobs, req.query.target, req.query.account);
+    if ('error' in lookup) {
+      res.status(400).type('text/plain').send(`${lookup.error}\n`);
+      return;
+    }
+    const { job } = lookup;
+    const timeoutMs = Math.min(job.spec.timeoutMs, scrapeTimeoutMs(req) ?? Infinity);
+    const result = await deps.onDemand.probe(job.key, { ...job.spec, timeoutMs });
+    const registry = probeRegistry(job, result);
+    const metrics = await registry.metrics();
+    if (result.failure) {
+      const { stage, reason } = result.failure;
+      deps.logger.info({ target: job.target, account: job.account, stage, reason, on_demand: true }, 'on-demand probe failed');
+    }
+    if (req.query.debug === 'true') {
+      res.type('text/plain').send(debugText(job, result, metrics));
+    } else {
+      res.type(registry.contentType).send(metrics);
+    }
+  };
+}
+
+function scrapeTimeoutMs(req: Request): number | undefined {
+  const header = req.get('X-Prometheus-Scrape-Timeout-Seconds');
+  const seconds = header === undefined ? NaN : Number(header);
+  if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
+  return Math.max(100, seconds * 1000 - SCRAPE_TIMEOUT_OFFSET_MS);
+}
+
+function debugText(job: ProbeJob, result: ProbeResult, metrics: string): string {
+  const { spec } = job;
+  const who = job.account ? `account ${job.account}` : 'no account (unauthenticated)';
+  return [
+    `Probe of target ${job.target} (${spec.host}:${spec.port}, tls ${spec.tls}), ${who}, timeout ${spec.timeoutMs / 1000}s`,
+    `Started ${new Date(result.startedAt).toISOString()}`,
+    '',
+    formatProbeReport(result),
+    '',
+    'Transcript (passwords and AUTHENTICATE payloads shown as ***):',
+    formatTranscript(result.transcript),
+    '',
+    'Metrics that would have been returned:',
+    metrics,
+  ].join('\n');
+}
