@@ -1,0 +1,82 @@
+// `imap_exporter check` spawned as a process against a real Dovecot: exit codes and output.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startDovecot, type DovecotServer } from '../fixtures/dovecot.js';
+import { runMain } from '../helpers/spawn.js';
+
+let dovecot: DovecotServer;
+let goodFile: string;
+let wrongFile: string;
+const WRONG = 'wrong-Password-4242';
+
+before(async () => {
+  dovecot = await startDovecot();
+  goodFile = join(dovecot.dir, 'alice.password');
+  wrongFile = join(dovecot.dir, 'wrong.password');
+  await writeFile(goodFile, `${dovecot.accounts.alice.password}\n`);
+  await writeFile(wrongFile, `${WRONG}\n`);
+});
+after(() => dovecot?.stop());
+
+const target = () => `${dovecot.imap.host}:${dovecot.imap.port}`;
+
+describe('imap_exporter check', () => {
+  it('prints every stage ✓ with its time and the facts, exits 0', async () => {
+    const run = await runMain(['check', target(), '--starttls', '--user', 'alice', '--password-file', goodFile, '--ca-file', dovecot.caFile,
+      '--list', '*', '--list', '#shared.*']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    for (const stage of ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']) {
+      assert.match(run.stdout, new RegExp(`✓ ${stage}\\s+\\d+(\\.\\d+)? ms`), `${stage} line`);
+    }
+    assert.match(run.stdout, /\* OK imap_exporter test Dovecot ready\./);
+    assert.match(run.stdout, /TLSv1\.[23] .*certificate expires in \d+ days/);
+    assert.match(run.stdout, new RegExp(`INBOX: ${dovecot.expected.inboxMessages} messages`));
+    assert.match(run.stdout, new RegExp(`"\\*": ${dovecot.expected.listAll.length} folders`));
+    assert.match(run.stdout, /OK: every stage passed/);
+    assert.ok(!run.stdout.includes(dovecot.accounts.alice.password));
+  });
+
+  it('a wrong password prints "login ✗ auth_failed" and the hint, exits 1, and --verbose shows no password', async () => {
+    const run = await runMain(['check', target(), '--user', 'alice', '--password-file', wrongFile, '--ca-file', dovecot.caFile, '--verbose']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /login ✗ auth_failed/);
+    assert.match(run.stdout, /hint: NO to LOGIN\/AUTHENTICATE: wrong password/);
+    assert.match(run.stdout, /C: a\d+ LOGIN "alice" \*\*\*/);
+    assert.match(run.stdout, /S: a\d+ NO \[AUTHENTICATIONFAILED\]/);
+    assert.ok(!(run.stdout + run.stderr).includes(WRONG), 'the password appears in the output');
+  });
+
+  it('--verbose on a good login shows the redacted transcript and never the password', async () => {
+    const run = await runMain(['check', `${dovecot.imaps.host}:${dovecot.imaps.port}`, '--tls', '--auth', 'plain', '--user', 'alice',
+      '--password-env', 'PROBE_PW', '--ca-file', dovecot.caFile, '--verbose'], { env: { PROBE_PW: dovecot.accounts.alice.password } });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /AUTHENTICATE PLAIN \*\*\*/);
+    const base64 = Buffer.from(`\0alice\0${dovecot.accounts.alice.password}`).toString('base64');
+    assert.ok(!run.stdout.includes(dovecot.accounts.alice.password));
+    assert.ok(!run.stdout.includes(base64));
+  });
+
+  it('an expired certificate exits 1 naming the reason (and does not crash)', async () => {
+    const run = await runMain(['check', `${dovecot.expired.host}:${dovecot.expired.port}`, '--tls', '--ca-file', dovecot.caFile]);
+    assert.equal(run.signal, null);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /tls ✗ tls_certificate_expired/);
+  });
+
+  it('an untrusted certificate exits 1 (and does not crash)', async () => {
+    const run = await runMain(['check', `${dovecot.imaps.host}:${dovecot.imaps.port}`, '--tls']);
+    assert.equal(run.signal, null);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /tls ✗ tls_certificate_invalid/);
+  });
+
+  it('bad usage exits 2 with the usage text', async () => {
+    for (const args of [[], ['--bogus', 'x'], ['h', '--tls', '--starttls'], ['h:99999'], ['h', '--user', 'u'], ['h', '--timeout', '10 seconds']]) {
+      const run = await runMain(['check', ...args]);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+      assert.match(run.stderr, /usage: imap_exporter check HOST\[:PORT\]/);
+    }
+  });
+});

@@ -1,0 +1,141 @@
+// The engine against a real Dovecot started for this file: every stage over
+// STARTTLS and implicit TLS, and the failures a real server produces.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runProbe } from '../../src/probe/run-probe.js';
+import { formatTranscript } from '../../src/probe/transcript.js';
+import type { AccountSpec, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
+import { startDovecot, type DovecotServer, type Listener } from '../fixtures/dovecot.js';
+import { closedPort } from '../fixtures/ports.js';
+
+let dovecot: DovecotServer;
+before(async () => {
+  dovecot = await startDovecot();
+});
+after(() => dovecot?.stop());
+
+function alice(overrides: Partial<AccountSpec> = {}): AccountSpec {
+  return {
+    name: 'alice',
+    username: dovecot.accounts.alice.username,
+    auth: 'login',
+    allowPlaintextAuth: false,
+    mailbox: 'INBOX',
+    list: [
+      { reference: '', pattern: '*' },
+      { reference: '', pattern: '#shared.*' },
+    ],
+    password: () => Promise.resolve(dovecot.accounts.alice.password),
+    ...overrides,
+  };
+}
+
+function spec(listener: Listener, overrides: Partial<ProbeSpec> = {}): ProbeSpec {
+  return {
+    target: 'dovecot',
+    host: listener.host,
+    port: listener.port,
+    tls: 'starttls',
+    tlsConfig: { caFile: dovecot.caFile, insecureSkipVerify: false },
+    timeoutMs: 5000,
+    account: alice(),
+    ...overrides,
+  };
+}
+
+function assertPassed(result: ProbeResult, stages: string[]): void {
+  assert.equal(result.success, true, formatTranscript(result.transcript));
+  assert.deepEqual(result.stages.map((s) => s.stage), stages);
+  assert.ok(result.stages.every((s) => s.success && s.durationSeconds > 0));
+}
+
+function assertFailed(result: ProbeResult, stage: string, reason: string): void {
+  assert.deepEqual([result.failure?.stage, result.failure?.reason], [stage, reason], formatTranscript(result.transcript));
+}
+
+const sorted = (names: readonly string[]) => [...names].sort();
+
+describe('probe engine against a real Dovecot', () => {
+  it('passes every stage over STARTTLS and reports what the server said', async () => {
+    const result = await runProbe(spec(dovecot.imap));
+    assertPassed(result, ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
+    const { facts } = result;
+    assert.ok(facts.capabilitiesBeforeTls?.includes('STARTTLS'));
+    assert.ok(!facts.capabilities?.includes('STARTTLS'), 'capabilities were asked again after STARTTLS');
+    assert.ok(facts.capabilitiesAfterLogin?.includes('NAMESPACE'));
+    assert.equal(facts.tls?.authorized, true);
+    assert.equal(facts.tls?.certNotAfter, dovecot.pki.serverNotAfter);
+    assert.match(facts.tls?.version ?? '', /^TLSv1\.[23]$/);
+    assert.deepEqual(facts.mailbox, {
+      name: 'INBOX',
+      exists: dovecot.expected.inboxMessages,
+      recent: dovecot.expected.inboxRecent,
+      uidValidity: dovecot.expected.inboxUidValidity,
+      writable: true,
+    });
+    assert.deepEqual(sorted(facts.lists[0]!.folders.map((f) => f.name)), dovecot.expected.listAll);
+    assert.deepEqual(sorted(facts.lists[1]!.folders.map((f) => f.name)), dovecot.expected.listShared);
+    assert.ok(facts.lists[0]!.folders.some((f) => f.name === dovecot.expected.nonAsciiFolder.name));
+    const transcript = formatTranscript(result.transcript);
+    assert.ok(!transcript.includes(dovecot.accounts.alice.password));
+    assert.match(transcript, /C: a\d+ LOGIN "alice" \*\*\*/);
+  });
+
+  it('passes every stage over implicit TLS with AUTHENTICATE PLAIN', async () => {
+    const result = await runProbe(spec(dovecot.imaps, { tls: 'tls', account: alice({ auth: 'plain' }) }));
+    assertPassed(result, ['connect', 'tls', 'greeting', 'login', 'select', 'list', 'logout']);
+    assert.match(formatTranscript(result.transcript), /AUTHENTICATE PLAIN \*\*\*/);
+    assert.ok(!JSON.stringify(result).includes(dovecot.accounts.alice.password));
+  });
+
+  it('selects a non-ASCII mailbox by its display name', async () => {
+    const result = await runProbe(spec(dovecot.imap, { account: alice({ mailbox: dovecot.expected.nonAsciiFolder.name }) }));
+    assert.equal(result.success, true, formatTranscript(result.transcript));
+    assert.match(formatTranscript(result.transcript), new RegExp(`SELECT "${dovecot.expected.nonAsciiFolder.wire.replace(/[&]/g, '\\&')}"`));
+  });
+
+  it('a target with no account: connect, greeting, starttls, logout', async () => {
+    const result = await runProbe(spec(dovecot.imap, { account: undefined }));
+    assertPassed(result, ['connect', 'greeting', 'starttls', 'logout']);
+  });
+
+  it('a missing mailbox: select/select_failed', async () => {
+    const result = await runProbe(spec(dovecot.imap, { account: alice({ mailbox: 'No/Such/Box' }) }));
+    assertFailed(result, 'select', 'select_failed');
+    assert.match(result.failure!.detail, /NO/);
+  });
+
+  it('LOGINDISABLED before STARTTLS: login/login_disabled; after STARTTLS the login works', async () => {
+    const plain = await runProbe(spec(dovecot.loginDisabled, { tls: 'none', account: alice({ allowPlaintextAuth: true }) }));
+    assert.ok(plain.facts.capabilities?.includes('LOGINDISABLED'), formatTranscript(plain.transcript));
+    assertFailed(plain, 'login', 'login_disabled');
+    const upgraded = await runProbe(spec(dovecot.loginDisabled));
+    assertPassed(upgraded, ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
+  });
+
+  it('no CA configured: the test CA is untrusted, tls_certificate_invalid', async () => {
+    const result = await runProbe(spec(dovecot.imaps, { tls: 'tls', tlsConfig: { insecureSkipVerify: false }, account: undefined }));
+    assertFailed(result, 'tls', 'tls_certificate_invalid');
+    const starttls = await runProbe(spec(dovecot.imap, { tlsConfig: { insecureSkipVerify: false }, account: undefined }));
+    assertFailed(starttls, 'starttls', 'tls_certificate_invalid');
+  });
+
+  it('an expired certificate: tls_certificate_expired, with its expiry still reported', async () => {
+    const result = await runProbe(spec(dovecot.expired, { tls: 'tls', account: undefined }));
+    assertFailed(result, 'tls', 'tls_certificate_expired');
+    assert.equal(result.facts.tls?.certNotAfter, dovecot.pki.expiredNotAfter);
+  });
+
+  it('nothing listening: connect/connection_refused', async () => {
+    const result = await runProbe(spec({ host: '127.0.0.1', port: await closedPort() }));
+    assertFailed(result, 'connect', 'connection_refused');
+  });
+
+  // Last: a failed login makes Dovecot's anvil delay later logins from this address unless the fixture disables it.
+  it('a wrong password: login/auth_failed with the server words', async () => {
+    const result = await runProbe(spec(dovecot.imap, { account: alice({ password: () => Promise.resolve('not-the-password') }) }));
+    assertFailed(result, 'login', 'auth_failed');
+    assert.match(result.failure!.detail, /NO \[AUTHENTICATIONFAILED\]/);
+    assert.ok(!formatTranscript(result.transcript).includes('not-the-password'));
+  });
+});
