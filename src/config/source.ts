@@ -1,0 +1,68 @@
+/** The YAML text of a config, kept so a key path can be traced back to its line. */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { ConfigProblem, KeyPath } from './errors.js';
+
+export class YamlSource {
+  readonly #document: Document;
+  readonly #lines: LineCounter;
+
+  constructor(text: string) {
+    this.#lines = new LineCounter();
+    // Not prettyErrors: those quote the offending source line, which may hold a password.
+    this.#document = parseDocument(text, { lineCounter: this.#lines, prettyErrors: false });
+  }
+
+  /** Syntax errors, each with its line; messages from the parser never quote the text. */
+  syntaxProblems(): ConfigProblem[] {
+    return this.#document.errors.map((error) => ({
+      path: '',
+      line: this.#lineAt(error.pos[0]),
+      message: `invalid YAML: ${error.message}`,
+    }));
+  }
+
+  warnings(): ConfigProblem[] {
+    return this.#document.warnings.map((warning) => ({
+      path: '',
+      line: this.#lineAt(warning.pos[0]),
+      message: `YAML: ${warning.message}`,
+    }));
+  }
+
+  /** The plain data, an empty file reading as an empty mapping. */
+  toData(): unknown {
+    return this.#document.toJS() ?? {};
+  }
+
+  /**
+   * The line of the deepest node on `path` that the file has: the key itself when present,
+   * else its nearest written parent (a missing key is reported where it should go).
+   */
+  lineOf(path: KeyPath): number | undefined {
+    let node: unknown = this.#document.contents;
+    let line = node ? this.#lineOfNode(node as Node) : undefined;
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+        if (!pair) break;
+        line = this.#lineOfNode(pair.key as Node) ?? line;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment];
+        if (!node) break;
+        line = this.#lineOfNode(node as Node) ?? line;
+      } else {
+        break;
+      }
+    }
+    return line;
+  }
+
+  #lineOfNode(node: Node): number | undefined {
+    return node.range ? this.#lineAt(node.range[0]) : undefined;
+  }
+
+  #lineAt(offset: number): number {
+    return this.#lines.linePos(offset).line;
+  }
+}

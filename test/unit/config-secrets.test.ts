@@ -1,0 +1,136 @@
+/** Passwords: read at call time, re-read after rotation, cached otherwise, and never in a message. */
+import assert from 'node:assert/strict';
+import { mkdtemp, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { after, before, test } from 'node:test';
+import { loadConfigFile } from '../../src/config/load.js';
+import { cachedFileReader, passwordReader, Secret } from '../../src/config/secrets.js';
+
+const PASSWORD = 'correct-horse-battery-staple-4711';
+let scratch: string;
+
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'imap-exporter-secrets-'));
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** Backdate a file past the "changed too recently to trust" window. */
+async function settle(path: string): Promise<void> {
+  const past = new Date(Date.now() - 60_000);
+  await utimes(path, past, past);
+}
+
+test('a password file is re-read after rotation, one trailing newline dropped', async () => {
+  const path = join(scratch, 'rotating');
+  await writeFile(path, 'first-password\n');
+  const password = passwordReader({ kind: 'file', path }, {});
+  assert.equal(await password(), 'first-password');
+  await writeFile(path, 'second-password\r\n');
+  assert.equal(await password(), 'second-password');
+  // Same size, rewritten in place.
+  await writeFile(path, 'third--password\n\n');
+  assert.equal(await password(), 'third--password\n');
+  // Rotated by rename, as Kubernetes and most secret tools do.
+  await writeFile(join(scratch, 'rotating.new'), 'fourth-password');
+  await rename(join(scratch, 'rotating.new'), path);
+  assert.equal(await password(), 'fourth-password');
+});
+
+test('an unchanged password file is read once', async () => {
+  const path = join(scratch, 'cached');
+  await writeFile(path, 'cached-password\n');
+  await settle(path);
+  let reads = 0;
+  const read = cachedFileReader(path, async () => {
+    reads += 1;
+    return `read ${reads}`;
+  });
+  assert.equal(await read(), 'read 1');
+  assert.equal(await read(), 'read 1');
+  assert.equal(reads, 1);
+  await writeFile(path, 'changed\n');
+  assert.equal(await read(), 'read 2');
+});
+
+test('a file changed too recently to trust its timestamp is read every time', async () => {
+  const path = join(scratch, 'fresh');
+  await writeFile(path, 'fresh\n');
+  let reads = 0;
+  const read = cachedFileReader(path, async () => String(++reads));
+  await read();
+  await read();
+  assert.equal(reads, 2);
+});
+
+test('password_env is read at call time', async () => {
+  const env: NodeJS.ProcessEnv = { IMAP_PW: 'one' };
+  const password = passwordReader({ kind: 'env', variable: 'IMAP_PW' }, env);
+  assert.equal(await password(), 'one');
+  env.IMAP_PW = 'two';
+  assert.equal(await password(), 'two');
+  delete env.IMAP_PW;
+  await assert.rejects(password(), { message: 'environment variable IMAP_PW is not set' });
+});
+
+test('an unreadable or empty secret rejects with a message naming its source', async () => {
+  const missing = join(scratch, 'missing');
+  await assert.rejects(passwordReader({ kind: 'file', path: missing }, {})(), {
+    message: `cannot read password file ${missing}: no such file`,
+  });
+  await assert.rejects(passwordReader({ kind: 'file', path: scratch }, {})(), {
+    message: `cannot read password file ${scratch}: it is a directory`,
+  });
+  const empty = join(scratch, 'empty');
+  await writeFile(empty, '\n');
+  await assert.rejects(passwordReader({ kind: 'file', path: empty }, {})(), { message: `password file ${empty} is empty` });
+  await assert.rejects(passwordReader({ kind: 'env', variable: 'E' }, { E: '' })(), {
+    message: 'environment variable E is empty',
+  });
+});
+
+test('an inline password prints as *** everywhere but reveal()', () => {
+  const secret = new Secret(PASSWORD);
+  assert.equal(secret.reveal(), PASSWORD);
+  for (const text of [String(secret), `${secret}`, JSON.stringify({ secret }), inspect({ secret })]) {
+    assert.ok(!text.includes(PASSWORD), text);
+  }
+});
+
+async function loadError(name: string, yaml: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const path = join(scratch, name);
+  await writeFile(path, yaml);
+  try {
+    const loaded = await loadConfigFile(path, { env });
+    return `loaded, warnings: ${loaded.warnings.join('\n')} config: ${JSON.stringify(loaded.config)} ${inspect(loaded, { depth: 9 })}`;
+  } catch (error) {
+    return `${(error as Error).message}\n${inspect(error, { depth: 9 })}`;
+  }
+}
+
+test('a password never appears in an error, a warning or the printed config', async () => {
+  const file = join(scratch, 'known.password');
+  await writeFile(file, `${PASSWORD}\n`);
+  const account = (source: string, extra = '') =>
+    `targets:\n  - name: t\n    host: h\n${extra}    accounts:\n      - username: u\n        ${source}\n`;
+  const outputs = [
+    // Fails for another reason: a bad port beside a readable password file, env var, inline value.
+    await loadError('file.yaml', account(`password_file: ${file}`, '    port: 0\n')),
+    await loadError('env.yaml', account('password_env: KNOWN', '    port: 0\n'), { KNOWN: PASSWORD }),
+    await loadError('inline.yaml', account(`password: ${PASSWORD}`, '    port: 0\n')),
+    // The password itself is the mistake.
+    await loadError('quote.yaml', account(`password: "${PASSWORD}`)),
+    await loadError('typo.yaml', account(`pasword: ${PASSWORD}`)),
+    await loadError('two.yaml', `${account(`password: ${PASSWORD}`)}        password_file: ${file}\n`),
+    await loadError('list.yaml', account(`password: [${PASSWORD}]`)),
+    await loadError('enum.yaml', account(`password_env: KNOWN\n        auth: ${PASSWORD}`), { KNOWN: 'x' }),
+    // Loads: the warning and the config object must not carry it either.
+    await loadError('ok.yaml', account(`password: ${PASSWORD}`)),
+  ];
+  for (const output of outputs) assert.ok(!output.includes(PASSWORD), output);
+  assert.match(outputs[0] ?? '', /targets\[0\]\.port/);
+  assert.match(outputs[8] ?? '', /^loaded/);
+});
