@@ -1,0 +1,109 @@
+/**
+ * The Grafana dashboard: importable JSON, a Prometheus datasource variable, target/account
+ * variables, the panels the deployment promises, and only metric names the exporter exports.
+ * (test/integration/deploy-prometheus.test.ts runs every query against a real Prometheus.)
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CONTRACT_METRICS,
+  DASHBOARD_PATH,
+  metricNamesInDashboard,
+  promqlInDashboard,
+  readRepoFile,
+  scrapedNames,
+} from './deploy-lib.test.js';
+
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { type: string; uid: string };
+  gridPos: { h: number; w: number; x: number; y: number };
+  targets?: { expr: string; refId: string; datasource?: { uid: string } }[];
+  panels?: Panel[];
+}
+interface Variable {
+  type: string;
+  name: string;
+  query: string | { query: string };
+  includeAll?: boolean;
+  allValue?: string;
+}
+interface Dashboard {
+  id: number | null;
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating: { list: Variable[] };
+}
+
+const dashboard = JSON.parse(readRepoFile(DASHBOARD_PATH)) as Dashboard;
+const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+const queryPanels = panels.filter((p) => p.type !== 'row');
+const variable = (name: string): Variable => {
+  const v = dashboard.templating.list.find((x) => x.name === name);
+  assert.ok(v, `variable ${name}`);
+  return v;
+};
+const queryOf = (v: Variable): string => (typeof v.query === 'string' ? v.query : v.query.query);
+
+test('dashboard: importable (no id, fixed uid, schemaVersion 39), unique panel ids inside a 24-column grid', () => {
+  assert.equal(dashboard.id, null);
+  assert.equal(dashboard.uid, 'imap-exporter');
+  assert.ok(dashboard.schemaVersion >= 36 && dashboard.schemaVersion <= 41, `schemaVersion ${dashboard.schemaVersion}`);
+  const ids = panels.map((p) => p.id);
+  assert.equal(new Set(ids).size, ids.length, 'unique panel ids');
+  for (const p of panels) {
+    assert.ok(p.gridPos.x >= 0 && p.gridPos.w > 0 && p.gridPos.x + p.gridPos.w <= 24, `${p.title}: inside the grid`);
+  }
+});
+
+test('dashboard: ${datasource}, target and account variables; every query uses the datasource variable', () => {
+  const ds = variable('datasource');
+  assert.equal(ds.type, 'datasource');
+  assert.equal(ds.query, 'prometheus');
+  assert.equal(queryOf(variable('target')), 'label_values(imap_probe_success, target)');
+  assert.equal(queryOf(variable('account')), 'label_values(imap_probe_success{target=~"$target"}, account)');
+  for (const name of ['target', 'account', 'stage']) {
+    const v = variable(name);
+    assert.equal(v.includeAll, true);
+    // ".*" rather than Grafana's default value list, so "All" also matches probes without an account.
+    assert.equal(v.allValue, '.*');
+  }
+  for (const p of queryPanels) {
+    assert.deepEqual(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `${p.title}: datasource`);
+    assert.ok(p.targets && p.targets.length > 0, `${p.title}: has queries`);
+    for (const t of p.targets) {
+      assert.equal(t.datasource?.uid, '${datasource}', `${p.title}/${t.refId}: datasource`);
+      if (/imap_(probe|mailbox|folders|tls|server)/.test(t.expr)) assert.match(t.expr, /target=~"\$target"/, `${p.title}: filters by $target`);
+    }
+  }
+});
+
+test('dashboard: the promised panels exist', () => {
+  const byMetric = (metric: string): Panel[] => queryPanels.filter((p) => p.targets?.some((t) => t.expr.includes(metric)));
+  for (const metric of [
+    'imap_probe_success', // probe success over time
+    'imap_probe_stage_latency_seconds_bucket', // per-stage latency quantiles and heatmap
+    'imap_probe_stage_duration_seconds', // stage durations of the last probe
+    'imap_probe_failures_total', // failures by reason
+    'imap_tls_cert_not_after_timestamp_seconds', // certificate days left
+    'imap_folders', // folder counts
+    'imap_mailbox_messages', // message counts
+  ]) {
+    assert.ok(byMetric(metric).length > 0, `a panel shows ${metric}`);
+  }
+  assert.ok(queryPanels.some((p) => p.type === 'heatmap'));
+  assert.ok(byMetric('histogram_quantile(0.9').length > 0, 'a p90 panel');
+  assert.ok(byMetric('by (target, account, stage, reason)').length > 0, 'failures split by reason');
+});
+
+test('dashboard: metricNamesInDashboard finds only metrics of the contract', () => {
+  const names = metricNamesInDashboard(dashboard);
+  assert.ok(promqlInDashboard(dashboard).length >= queryPanels.length);
+  const known = scrapedNames(CONTRACT_METRICS);
+  assert.deepEqual(names.filter((n) => !known.has(n)), [], 'unknown metric names');
+  assert.ok(names.length >= 15, `the dashboard covers the exporter's metrics (${names.join(', ')})`);
+});

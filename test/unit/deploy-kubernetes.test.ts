@@ -1,0 +1,252 @@
+/**
+ * The Kubernetes manifests, offline: each kustomization is rendered (deploy-lib's
+ * renderKustomization), every object is validated against the Kubernetes / Prometheus Operator
+ * JSON schemas shipped by kubernetes-models, and the deployment's own rules are checked on top:
+ * probes, resources, security context, and that every reference (ConfigMap, Secret key,
+ * password_file, Service selector, ServiceMonitor port) resolves.
+ *
+ * DEPLOY_REGENERATE=1 rewrites deploy/kubernetes/monitoring/prometheusrule.yaml from the rules file.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { parse, stringify } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import {
+  type Container,
+  type K8sObject,
+  PROMETHEUS_RULE_PATH,
+  RULES_PATH,
+  containersOf,
+  dataValue,
+  podSpecOf,
+  prometheusRuleFromRules,
+  readRepoFile,
+  renderKustomization,
+  repoPath,
+} from './deploy-lib.test.js';
+
+type Validator = (obj: K8sObject) => void;
+const validators: Record<string, Validator> = {
+  'apps/v1/Deployment': (o) => new Deployment(o as ConstructorParameters<typeof Deployment>[0]).validate(),
+  'v1/ConfigMap': (o) => new ConfigMap(o as ConstructorParameters<typeof ConfigMap>[0]).validate(),
+  'v1/Secret': (o) => new Secret(o as ConstructorParameters<typeof Secret>[0]).validate(),
+  'v1/Service': (o) => new Service(o as ConstructorParameters<typeof Service>[0]).validate(),
+  'monitoring.coreos.com/v1/PrometheusRule': (o) =>
+    new PrometheusRule(o as unknown as ConstructorParameters<typeof PrometheusRule>[0]).validate(),
+  'monitoring.coreos.com/v1/ServiceMonitor': (o) =>
+    new ServiceMonitor(o as unknown as ConstructorParameters<typeof ServiceMonitor>[0]).validate(),
+};
+
+const KUSTOMIZATIONS = ['standalone', 'sidecar', 'monitoring'] as const;
+const rendered = Object.fromEntries(
+  KUSTOMIZATIONS.map((k) => [k, renderKustomization(repoPath('deploy/kubernetes', k))]),
+) as Record<(typeof KUSTOMIZATIONS)[number], K8sObject[]>;
+
+function find(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  assert.ok(found, `${kind}/${name} is in the kustomization`);
+  return found;
+}
+
+interface Volume {
+  name: string;
+  configMap?: { name: string; items?: { key: string; path: string }[] };
+  secret?: { secretName: string; items?: { key: string; path: string }[]; defaultMode?: number };
+  emptyDir?: unknown;
+}
+interface VolumeMount {
+  name: string;
+  mountPath: string;
+  subPath?: string;
+}
+
+/** The ConfigMap or Secret object and key behind a file path inside a container, if mounted. */
+function fileSource(objects: K8sObject[], obj: K8sObject, container: Container, file: string): { object: K8sObject; key: string } {
+  const volumes = (podSpecOf(obj)?.volumes as Volume[] | undefined) ?? [];
+  const mounts = (container.volumeMounts as VolumeMount[] | undefined) ?? [];
+  for (const m of mounts) {
+    const v = volumes.find((vol) => vol.name === m.name);
+    if (!v) continue;
+    let relative: string | undefined;
+    if (m.subPath !== undefined) relative = m.mountPath === file ? m.subPath : undefined;
+    else if (path.posix.dirname(file) === m.mountPath) relative = path.posix.basename(file);
+    if (relative === undefined) continue;
+    const source = v.configMap ?? v.secret;
+    assert.ok(source, `${file} is mounted from a ConfigMap or Secret`);
+    const key = source.items ? source.items.find((i) => i.path === relative)?.key : relative;
+    assert.ok(key, `${file}: no item of volume ${v.name} maps to ${relative}`);
+    const object = v.configMap ? find(objects, 'ConfigMap', v.configMap.name) : find(objects, 'Secret', v.secret?.secretName ?? '');
+    return { object, key };
+  }
+  assert.fail(`${container.name}: nothing is mounted at ${file}`);
+}
+
+function fileContent(objects: K8sObject[], obj: K8sObject, container: Container, file: string): string {
+  const { object, key } = fileSource(objects, obj, container, file);
+  const value = dataValue(object, key);
+  assert.ok(value !== undefined, `${object.kind}/${object.metadata.name} has key ${key} (for ${file})`);
+  return value;
+}
+
+interface ExporterConfig {
+  targets: { name: string; host: string; port?: number; tls?: string; accounts?: { username: string; password_file?: string }[] }[];
+}
+
+const EXPORTER_SECURITY = {
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  runAsNonRoot: true,
+  runAsUser: 65532,
+  runAsGroup: 65532,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+test('every object has apiVersion, kind, metadata.name and passes its JSON schema', () => {
+  for (const [k, objects] of Object.entries(rendered)) {
+    assert.ok(objects.length > 0, `${k} renders objects`);
+    for (const o of objects) {
+      assert.ok(o.apiVersion && o.kind && o.metadata?.name, `${k}: ${JSON.stringify(o).slice(0, 80)}`);
+      const validate = validators[`${o.apiVersion}/${o.kind}`];
+      assert.ok(validate, `${k}: no schema for ${o.apiVersion} ${o.kind}`);
+      assert.doesNotThrow(() => validate(o), `${k}: ${o.kind}/${o.metadata.name}`);
+    }
+  }
+});
+
+test('the schema validation rejects a broken object (it is not a no-op)', () => {
+  const deployment = structuredClone(find(rendered.standalone, 'Deployment', 'imap-exporter'));
+  const container = containersOf(deployment)[0] as Container;
+  (container.ports as { containerPort: unknown }[])[0] = { containerPort: 'metrics' };
+  assert.throws(() => validators['apps/v1/Deployment']?.(deployment), /containerPort/);
+});
+
+for (const k of ['standalone', 'sidecar'] as const) {
+  test(`${k}: the imap-exporter container is configured as the contract and the policy say`, () => {
+    const objects = rendered[k];
+    const deployments = objects.filter((o) => o.kind === 'Deployment');
+    assert.equal(deployments.length, 1);
+    const deployment = deployments[0] as K8sObject;
+    assert.equal((deployment.spec as { replicas: number }).replicas, 1, 'one exporter: a second replica doubles the logins');
+    const pod = podSpecOf(deployment) ?? {};
+    assert.deepEqual((pod.securityContext as { seccompProfile?: unknown }).seccompProfile, { type: 'RuntimeDefault' });
+    const exporter = containersOf(deployment).find((c) => c.name === 'imap-exporter');
+    assert.ok(exporter);
+    assert.match(exporter.image, /^imap_exporter:\d+\.\d+\.\d+$/, 'kustomize pins the image tag');
+    assert.deepEqual(exporter.args, ['--config.file=/etc/imap_exporter/config.yaml', '--web.listen-address=:10043', '--log.format=json']);
+    assert.deepEqual(exporter.ports, [{ name: 'metrics', containerPort: 10043, protocol: 'TCP' }]);
+    assert.deepEqual(exporter.resources, { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } });
+    const liveness = exporter.livenessProbe as { httpGet: unknown };
+    const readiness = exporter.readinessProbe as { httpGet: unknown };
+    assert.deepEqual(liveness.httpGet, { path: '/-/healthy', port: 'metrics' });
+    assert.deepEqual(readiness.httpGet, { path: '/-/ready', port: 'metrics' });
+    assert.deepEqual(exporter.securityContext, EXPORTER_SECURITY);
+
+    // The config is mounted, parses, and every password_file is a key of a mounted Secret.
+    const config = parse(fileContent(objects, deployment, exporter, '/etc/imap_exporter/config.yaml')) as ExporterConfig;
+    assert.ok(config.targets.length > 0);
+    const passwordFiles = config.targets.flatMap((t) => (t.accounts ?? []).map((a) => a.password_file));
+    assert.ok(passwordFiles.length > 0, 'at least one login probe');
+    for (const file of passwordFiles) {
+      assert.ok(file, 'accounts read their password from a file (password_file), not from the config');
+      const { object } = fileSource(objects, deployment, exporter, file);
+      assert.equal(object.kind, 'Secret', `${file} comes from a Secret`);
+      assert.ok(fileContent(objects, deployment, exporter, file).length > 0);
+    }
+    // Secret files: readable by the exporter's group only (fsGroup), not the world.
+    for (const v of (pod.volumes as Volume[]).filter((vol) => vol.secret)) {
+      const mounted = (exporter.volumeMounts as VolumeMount[]).some((m) => m.name === v.name);
+      if (mounted) assert.equal(v.secret?.defaultMode, 0o440, `${v.name}: mode 0440`);
+    }
+    assert.equal((pod.securityContext as { fsGroup?: number }).fsGroup, 65532);
+  });
+
+  test(`${k}: every container has resources, probes and a hardened security context; references resolve`, () => {
+    const objects = rendered[k];
+    const deployment = objects.find((o) => o.kind === 'Deployment') as K8sObject;
+    const pod = podSpecOf(deployment) ?? {};
+    const volumes = pod.volumes as Volume[];
+    for (const c of containersOf(deployment)) {
+      const resources = c.resources as { requests?: { cpu?: string; memory?: string }; limits?: { memory?: string } };
+      assert.ok(resources.requests?.cpu && resources.requests.memory && resources.limits?.memory, `${c.name}: requests and a memory limit`);
+      assert.ok(c.livenessProbe && c.readinessProbe, `${c.name}: liveness and readiness probes`);
+      const sc = c.securityContext as { allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
+      assert.equal(sc.allowPrivilegeEscalation, false, `${c.name}: no privilege escalation`);
+      assert.deepEqual(sc.capabilities?.drop, ['ALL'], `${c.name}: drops all capabilities`);
+      for (const m of (c.volumeMounts as VolumeMount[] | undefined) ?? []) {
+        assert.ok(volumes.some((v) => v.name === m.name), `${c.name}: volume ${m.name} exists`);
+      }
+    }
+    for (const v of volumes) {
+      if (v.configMap) find(objects, 'ConfigMap', v.configMap.name);
+      if (v.secret) find(objects, 'Secret', v.secret.secretName);
+      for (const item of v.configMap?.items ?? v.secret?.items ?? []) {
+        const source = v.configMap ? find(objects, 'ConfigMap', v.configMap.name) : find(objects, 'Secret', v.secret?.secretName ?? '');
+        assert.ok(dataValue(source, item.key) !== undefined, `${v.name}: key ${item.key} exists`);
+      }
+    }
+    // The Service selects this pod and serves its port "metrics" as 10043.
+    const service = objects.find((o) => o.kind === 'Service') as K8sObject;
+    const spec = service.spec as { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
+    const podLabels = (deployment.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    for (const [key, value] of Object.entries(spec.selector)) assert.equal(podLabels[key], value, `Service selector ${key}`);
+    const selector = (deployment.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    for (const [key, value] of Object.entries(selector)) assert.equal(podLabels[key], value, `Deployment selector ${key}`);
+    assert.deepEqual(
+      spec.ports.find((p) => p.name === 'metrics'),
+      { name: 'metrics', port: 10043, targetPort: 'metrics', protocol: 'TCP' },
+    );
+  });
+}
+
+test('sidecar: the exporter probes the Dovecot beside it with STARTTLS, as the account Dovecot knows', () => {
+  const objects = rendered.sidecar;
+  const deployment = find(objects, 'Deployment', 'dovecot');
+  const [dovecot, exporter] = ['dovecot', 'imap-exporter'].map((n) => containersOf(deployment).find((c) => c.name === n));
+  assert.ok(dovecot && exporter);
+  assert.match(dovecot.image, /^dovecot\/dovecot:2\.3\.\d+(\.\d+)?$/, 'a 2.3 image: dovecot.conf uses 2.3 syntax');
+  const config = parse(fileContent(objects, deployment, exporter, '/etc/imap_exporter/config.yaml')) as ExporterConfig;
+  assert.equal(config.targets.length, 1);
+  const target = config.targets[0] as ExporterConfig['targets'][number];
+  assert.deepEqual([target.host, target.port, target.tls], ['127.0.0.1', 143, 'starttls']);
+  assert.equal((dovecot.ports as { containerPort: number }[])[0]?.containerPort, 143);
+  const account = target.accounts?.[0];
+  assert.ok(account?.password_file);
+  const password = fileContent(objects, deployment, exporter, account.password_file);
+
+  const dovecotConf = fileContent(objects, deployment, dovecot, '/etc/dovecot/dovecot.conf');
+  const passwdFile = /passdb\s*\{[^}]*driver = passwd-file[^}]*args = (\S+)/.exec(dovecotConf)?.[1];
+  assert.ok(passwdFile, 'Dovecot reads a passwd-file');
+  const users = fileContent(objects, deployment, dovecot, passwdFile);
+  assert.ok(users.split('\n').includes(`${account.username}:{PLAIN}${password}`), 'Dovecot knows the account with the same password');
+  assert.match(dovecotConf, /^ssl = required$/m);
+});
+
+test('monitoring: the ServiceMonitor scrapes the metrics port of both Services', () => {
+  const monitor = find(rendered.monitoring, 'ServiceMonitor', 'imap-exporter');
+  const spec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string; honorLabels: boolean }[] };
+  assert.deepEqual(spec.endpoints.map((e) => [e.port, e.path, e.honorLabels]), [['metrics', '/metrics', false]]);
+  for (const k of ['standalone', 'sidecar'] as const) {
+    const service = rendered[k].find((o) => o.kind === 'Service') as K8sObject;
+    for (const [key, value] of Object.entries(spec.selector.matchLabels)) {
+      assert.equal(service.metadata.labels?.[key], value, `${k} Service has label ${key}=${value}`);
+    }
+  }
+});
+
+test('monitoring: the PrometheusRule carries exactly the groups of deploy/prometheus/rules', () => {
+  const expected = prometheusRuleFromRules(readRepoFile(RULES_PATH));
+  if (process.env.DEPLOY_REGENERATE === '1') {
+    const header = `# Generated from ${RULES_PATH} by test/unit/deploy-kubernetes.test.ts; do not edit.\n# Regenerate: DEPLOY_REGENERATE=1 node --test <compiled deploy-kubernetes.test.js>\n`;
+    writeFileSync(repoPath(PROMETHEUS_RULE_PATH), header + stringify(expected, { lineWidth: 0 }));
+  }
+  const actual = find(rendered.monitoring, 'PrometheusRule', 'imap-exporter');
+  assert.deepEqual(actual, expected, `${PROMETHEUS_RULE_PATH} is stale: regenerate it (DEPLOY_REGENERATE=1)`);
+});

@@ -1,0 +1,94 @@
+/**
+ * The alerting rules, read as data: names, severities, annotations, the reason hints (the same
+ * text as src/probe/reasons.ts), rewritable for: durations, metric names, and that the promtool
+ * unit tests cover every alert firing and not firing. promtool itself runs in
+ * test/integration/deploy-promtool.test.ts.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { REASON_HINTS } from '../../src/probe/reasons.js';
+import {
+  CONTRACT_METRICS,
+  RULES_PATH,
+  metricNamesInPromQL,
+  parseRuleGroups,
+  readRepoFile,
+  scrapedNames,
+  withShortFor,
+} from './deploy-lib.test.js';
+
+const rulesText = readRepoFile(RULES_PATH);
+const rules = parseRuleGroups(rulesText).flatMap((g) => g.rules);
+const alerts = rules.filter((r) => r.alert);
+const FAILURE_ALERTS = ['ImapServerUnreachable', 'ImapLoginFailing', 'ImapProbeStageFailing'];
+
+test('rules: every alert the deployment promises, each with a severity, summary and description', () => {
+  assert.deepEqual(alerts.map((a) => a.alert).sort(), [
+    'ImapCertificateExpired',
+    'ImapCertificateExpiringSoon',
+    'ImapExporterConfigReloadFailed',
+    'ImapLoginFailing',
+    'ImapProbeStageFailing',
+    'ImapProbesStale',
+    'ImapServerUnreachable',
+    'ImapStageSlow',
+    'ImapUidValidityChanged',
+  ]);
+  for (const a of alerts) {
+    assert.match(a.labels?.severity ?? '', /^(critical|warning|info)$/, `${a.alert}: severity`);
+    assert.ok(a.annotations?.summary, `${a.alert}: summary`);
+    assert.ok(a.annotations?.description, `${a.alert}: description`);
+    if (a.alert !== 'ImapExporterConfigReloadFailed') {
+      assert.match(`${a.annotations.summary} ${a.annotations.description}`, /\$labels\.target/, `${a.alert}: names the target`);
+    }
+  }
+});
+
+test('rules: failure alerts carry target, account, stage and reason, and the hint of every reason', () => {
+  for (const name of FAILURE_ALERTS) {
+    const a = alerts.find((r) => r.alert === name);
+    assert.ok(a);
+    assert.match(a.expr, /imap_probe_stage_success\{stage/);
+    assert.match(a.expr, /group_left \(reason\)/, `${name}: the reason becomes a label`);
+    assert.match(a.expr, /increase\(imap_probe_failures_total/);
+    assert.match(a.expr, /"reason", "unknown"/, `${name}: fires without a failure counter too`);
+    const description = a.annotations?.description ?? '';
+    for (const label of ['target', 'account', 'stage', 'reason']) assert.match(description, new RegExp(`\\$labels\\.${label}\\b`));
+    const hints = Object.fromEntries(
+      [...description.matchAll(/eq \$labels\.reason "([a-z_]+)" \}\} (.*)$/gm)].map((m) => [m[1], m[2]]),
+    );
+    assert.deepEqual(hints, { ...REASON_HINTS }, `${name}: one hint per reason, as in src/probe/reasons.ts`);
+  }
+});
+
+test('rules: every for: is one line "for: <duration>", so withShortFor shortens them all', () => {
+  const forLines = rulesText.split('\n').filter((l) => /^\s*for:/.test(l));
+  assert.equal(forLines.length, alerts.filter((a) => a.for !== undefined).length);
+  for (const l of forLines) assert.match(l, /^\s+for: \d+[smhdwy]$/);
+  const short = parseRuleGroups(withShortFor(rulesText, '10s')).flatMap((g) => g.rules);
+  assert.deepEqual(
+    short.filter((r) => r.for !== undefined).map((r) => r.for),
+    alerts.filter((a) => a.for !== undefined).map(() => '10s'),
+  );
+  assert.deepEqual(short.map((r) => r.expr), rules.map((r) => r.expr), 'only the durations change');
+});
+
+test('rules: only metrics of the contract', () => {
+  const known = scrapedNames(CONTRACT_METRICS);
+  const used = [...new Set(rules.flatMap((r) => metricNamesInPromQL(r.expr)))].sort();
+  assert.deepEqual(used.filter((n) => !known.has(n)), []);
+  assert.ok(used.length >= 7, used.join(', '));
+});
+
+test('rules: the promtool unit tests cover every alert, firing and not firing', () => {
+  const suite = parse(readRepoFile('deploy/prometheus/rules/imap-exporter.rules.test.yaml')) as {
+    tests: { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[];
+  };
+  const cases = suite.tests.flatMap((t) => t.alert_rule_test ?? []);
+  for (const a of alerts) {
+    const mine = cases.filter((c) => c.alertname === a.alert);
+    assert.ok(mine.some((c) => (c.exp_alerts ?? []).length > 0), `${a.alert}: a firing case`);
+    assert.ok(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${a.alert}: a not-firing case`);
+  }
+});
