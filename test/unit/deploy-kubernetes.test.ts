@@ -7,7 +7,7 @@
  *
  * DEPLOY_REGENERATE=1 rewrites deploy/kubernetes/monitoring/prometheusrule.yaml from the rules file.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
+import { loadConfigFile } from '../../src/config/load.js';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import {
@@ -30,6 +31,7 @@ import {
   readRepoFile,
   renderKustomization,
   repoPath,
+  tempDir,
 } from './deploy-lib.test.js';
 
 type Validator = (obj: K8sObject) => void;
@@ -203,6 +205,31 @@ for (const k of ['standalone', 'sidecar'] as const) {
       spec.ports.find((p) => p.name === 'metrics'),
       { name: 'metrics', port: 10043, targetPort: 'metrics', protocol: 'TCP' },
     );
+  });
+}
+
+for (const [k, probes] of [['standalone', 4], ['sidecar', 1]] as const) {
+  test(`${k}: the mounted config passes the exporter's own loader, Secret files in place`, async () => {
+    const objects = rendered[k];
+    const deployment = objects.find((o) => o.kind === 'Deployment') as K8sObject;
+    const exporter = containersOf(deployment).find((c) => c.name === 'imap-exporter') as Container;
+    let configText = fileContent(objects, deployment, exporter, '/etc/imap_exporter/config.yaml');
+    const config = parse(configText) as ExporterConfig;
+    const { dir, cleanup } = tempDir('imap-exporter-k8s-');
+    try {
+      // The pod's files under a temp root: the config and each password_file from its Secret.
+      for (const file of config.targets.flatMap((t) => (t.accounts ?? []).map((a) => a.password_file ?? ''))) {
+        const local = path.join(dir, file);
+        mkdirSync(path.dirname(local), { recursive: true });
+        writeFileSync(local, fileContent(objects, deployment, exporter, file));
+        configText = configText.replaceAll(`password_file: ${file}`, `password_file: ${local}`);
+      }
+      writeFileSync(path.join(dir, 'config.yaml'), configText);
+      const loaded = await loadConfigFile(path.join(dir, 'config.yaml'), { env: {} });
+      assert.equal(loaded.jobs.length, probes, 'one job per target/account pair');
+    } finally {
+      cleanup();
+    }
   });
 }
 
