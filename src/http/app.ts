@@ -1,3 +1,4 @@
+import compression from 'compression';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { ConfigStore } from '../config/store.js';
@@ -29,6 +30,8 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // /metrics for thousands of jobs is megabytes of text; Prometheus asks for gzip.
+  app.use(compression());
   app.get('/metrics', metricsRoute(deps));
   app.get('/probe', probeRoute(deps));
   app.get('/', statusRoute(deps));
