@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import {
   CONTRACT_METRICS,
   DASHBOARD_PATH,
+  PROMETHEUS_LABELS,
+  definedMetrics,
+  labelNamesInPromQL,
   metricNamesInDashboard,
   promqlInDashboard,
   readRepoFile,
@@ -106,4 +109,19 @@ test('dashboard: metricNamesInDashboard finds only metrics of the contract', () 
   const known = scrapedNames(CONTRACT_METRICS);
   assert.deepEqual(names.filter((n) => !known.has(n)), [], 'unknown metric names');
   assert.ok(names.length >= 15, `the dashboard covers the exporter's metrics (${names.join(', ')})`);
+});
+
+test('dashboard: metrics and labels as src/metrics/definitions.ts defines them (legends included)', () => {
+  const defined = definedMetrics();
+  const names = metricNamesInDashboard(dashboard);
+  assert.deepEqual(names.filter((n) => !defined.has(n)), []);
+  const labels = new Set([...PROMETHEUS_LABELS, ...names.flatMap((n) => defined.get(n) ?? [])]);
+  for (const p of queryPanels) {
+    for (const t of p.targets ?? []) {
+      for (const l of labelNamesInPromQL(t.expr)) assert.ok(labels.has(l), `${p.title}: label ${l}`);
+      for (const m of ((t as { legendFormat?: string }).legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)) {
+        assert.ok(labels.has(m[1] ?? ''), `${p.title}: legend label ${m[1]}`);
+      }
+    }
+  }
 });

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, parseAllDocuments } from 'yaml';
+import * as definitions from '../../src/metrics/definitions.js';
 
 /** A path in the repository; tests run with the repository root as cwd. */
 export function repoPath(...parts: string[]): string {
@@ -126,6 +127,33 @@ export const CONTRACT_METRICS: Record<string, 'gauge' | 'counter' | 'histogram'>
   imap_exporter_config_last_reload_success_timestamp_seconds: 'gauge',
   imap_exporter_build_info: 'gauge',
 };
+
+/** The label names a PromQL expression matches on or groups by (not those it only creates). */
+export function labelNamesInPromQL(expr: string): string[] {
+  const rest = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""');
+  const names = new Set<string>();
+  for (const m of rest.matchAll(/\{([^}]*)\}/g)) {
+    for (const matcher of (m[1] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)) names.add(matcher[1] ?? '');
+  }
+  for (const m of rest.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) {
+    for (const label of (m[1] ?? '').split(',')) if (label.trim() !== '') names.add(label.trim());
+  }
+  return [...names].sort();
+}
+
+/** Label names Prometheus adds or a histogram carries, valid on every series. */
+export const PROMETHEUS_LABELS = ['job', 'instance', 'le', '__name__'];
+
+/** Metric names as scraped (a histogram's _bucket/_sum/_count too) → label names, from src/metrics/definitions.ts. */
+export function definedMetrics(): Map<string, readonly string[]> {
+  const defs = Object.values(definitions as Record<string, unknown>).filter(
+    (v): v is definitions.MetricDef => typeof v === 'object' && v !== null && 'name' in v && 'labelNames' in v,
+  );
+  const byName = new Map(defs.map((d) => [d.name, d.labelNames] as const));
+  const histogram = definitions.STAGE_LATENCY;
+  for (const suffix of ['_bucket', '_sum', '_count']) byName.set(histogram.name + suffix, histogram.labelNames);
+  return byName;
+}
 
 // --- Prometheus rules -----------------------------------------------------------------------
 
@@ -434,6 +462,15 @@ if (isEntryPoint) {
     assert.deepEqual(metricNamesInPromQL('label_values(imap_probe_success{target=~"$target"}, account)'), ['imap_probe_success']);
     assert.deepEqual(metricNamesInPromQL('label_values(target)'), []);
     assert.deepEqual(metricNamesInPromQL('1e3 * foo:bar:rate5m'), ['foo:bar:rate5m']);
+  });
+
+  test('labelNamesInPromQL finds matcher and grouping labels, not string contents', () => {
+    assert.deepEqual(
+      labelNamesInPromQL(
+        'sum by (le, target) (rate(x_bucket{stage=~"a|b", account!="{x=1}"}[5m])) * on (job) group_left (reason) label_replace(y, "new", "v", "", "")',
+      ),
+      ['account', 'job', 'le', 'reason', 'stage', 'target'],
+    );
   });
 
   test('metricNamesInDashboard reads panel targets, nested rows and query variables', () => {

@@ -10,7 +10,10 @@ import { parse } from 'yaml';
 import { REASON_HINTS } from '../../src/probe/reasons.js';
 import {
   CONTRACT_METRICS,
+  PROMETHEUS_LABELS,
   RULES_PATH,
+  definedMetrics,
+  labelNamesInPromQL,
   metricNamesInPromQL,
   parseRuleGroups,
   readRepoFile,
@@ -74,11 +77,20 @@ test('rules: every for: is one line "for: <duration>", so withShortFor shortens 
   assert.deepEqual(short.map((r) => r.expr), rules.map((r) => r.expr), 'only the durations change');
 });
 
-test('rules: only metrics of the contract', () => {
-  const known = scrapedNames(CONTRACT_METRICS);
+test('rules: only metrics and labels of the contract and of src/metrics/definitions.ts', () => {
   const used = [...new Set(rules.flatMap((r) => metricNamesInPromQL(r.expr)))].sort();
-  assert.deepEqual(used.filter((n) => !known.has(n)), []);
   assert.ok(used.length >= 7, used.join(', '));
+  const contract = scrapedNames(CONTRACT_METRICS);
+  assert.deepEqual(used.filter((n) => !contract.has(n)), [], 'not in CONTRACT §3');
+  const defined = definedMetrics();
+  assert.deepEqual(used.filter((n) => !defined.has(n)), [], 'not in src/metrics/definitions.ts');
+  const labels = new Set([...PROMETHEUS_LABELS, ...used.flatMap((n) => defined.get(n) ?? [])]);
+  for (const r of rules) {
+    for (const l of labelNamesInPromQL(r.expr)) assert.ok(labels.has(l), `${r.alert}: label ${l} is not on any metric it uses`);
+    for (const text of Object.values(r.annotations ?? {})) {
+      for (const m of text.matchAll(/\$labels\.(\w+)/g)) assert.ok(labels.has(m[1] ?? ''), `${r.alert}: $labels.${m[1]}`);
+    }
+  }
 });
 
 test('rules: the promtool unit tests cover every alert, firing and not firing', () => {
