@@ -6,19 +6,12 @@ import { ResultStore } from '../../src/scheduler/results.js';
 import { hintFor, type Reason } from '../../src/probe/reasons.js';
 import type { Stage } from '../../src/probe/stages.js';
 import type { ProbeFacts, ProbeJob, ProbeResult } from '../../src/probe/types.js';
+import { testJob } from '../helpers/jobs.js';
 import { find, parseExpositionFull, promtoolCheck, promtoolProblems, select, type Sample } from '../helpers/exposition.js';
 
 // ---- synthetic results ------------------------------------------------------------
 
-function job(target: string, account?: string): ProbeJob {
-  return {
-    key: account === undefined ? target : `${target}/${account}`,
-    target,
-    account,
-    intervalMs: 60_000,
-    spec: { target, host: 'imap.example.com', port: 143, tls: 'starttls', tlsConfig: { insecureSkipVerify: false }, timeoutMs: 10_000 },
-  };
-}
+const job = testJob;
 
 const TLS = { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', certNotAfter: 1_790_000_000, authorized: true };
 const CAPS = ['IMAP4rev1', 'SASL-IR', 'IDLE', 'AUTH=PLAIN', 'auth=login'];

@@ -1,17 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResultStore } from '../../src/scheduler/results.js';
-import type { ProbeJob, ProbeResult } from '../../src/probe/types.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { testJob } from '../helpers/jobs.js';
 
-function job(target: string, account?: string): ProbeJob {
-  return {
-    key: account === undefined ? target : `${target}/${account}`,
-    target,
-    account,
-    intervalMs: 60_000,
-    spec: { target, host: 'imap.example.com', port: 143, tls: 'starttls', tlsConfig: { insecureSkipVerify: false }, timeoutMs: 10_000 },
-  };
-}
+const job = testJob;
 
 function passed(endedAt: number): ProbeResult {
   return {

@@ -1,0 +1,12 @@
+import type { ProbeJob } from '../../src/probe/types.js';
+
+/** A job as the config would build it: key `target` or `target/account`, a STARTTLS spec without secrets. */
+export function testJob(target: string, account?: string): ProbeJob {
+  return {
+    key: account === undefined ? target : `${target}/${account}`,
+    target,
+    account,
+    intervalMs: 60_000,
+    spec: { target, host: 'imap.example.com', port: 143, tls: 'starttls', tlsConfig: { insecureSkipVerify: false }, timeoutMs: 10_000 },
+  };
+}
