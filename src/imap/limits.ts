@@ -7,8 +7,13 @@ export const DEFAULT_LIMITS: ProbeLimits = {
   maxResponsesPerCommand: 10_000,
 };
 
-/** Transcript bounds: enough to diagnose, small enough to keep one per job for thousands of jobs. */
-export const TRANSCRIPT_MAX_ENTRIES = 200;
+/**
+ * Transcript bounds: enough to diagnose, small enough to keep two per job for
+ * thousands of jobs. A long dialogue keeps its beginning and its end (where the
+ * failure is), with the middle (e.g. most of a large LIST) left out.
+ */
+export const TRANSCRIPT_HEAD_ENTRIES = 80;
+export const TRANSCRIPT_TAIL_ENTRIES = 40;
 export const TRANSCRIPT_MAX_ENTRY_CHARS = 512;
 
 export function resolveLimits(overrides?: Partial<ProbeLimits>): ProbeLimits {

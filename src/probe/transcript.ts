@@ -1,4 +1,4 @@
-import { TRANSCRIPT_MAX_ENTRIES, TRANSCRIPT_MAX_ENTRY_CHARS } from '../imap/limits.js';
+import { TRANSCRIPT_HEAD_ENTRIES, TRANSCRIPT_MAX_ENTRY_CHARS, TRANSCRIPT_TAIL_ENTRIES } from '../imap/limits.js';
 import type { TranscriptEntry } from './types.js';
 
 export const REDACTED = '***';
@@ -10,7 +10,9 @@ export const REDACTED = '***';
  * details) has each known secret replaced, in case a server echoes one back.
  */
 export class Transcript {
-  readonly entries: TranscriptEntry[] = [];
+  private readonly head: TranscriptEntry[] = [];
+  /** The latest entries once the head is full, oldest first. */
+  private tail: TranscriptEntry[] = [];
   private readonly secrets = new Set<string>();
   private dropped = 0;
 
@@ -33,28 +35,32 @@ export class Transcript {
   }
 
   record(direction: TranscriptEntry['direction'], text: string): void {
-    if (this.entries.length >= TRANSCRIPT_MAX_ENTRIES - 1) {
-      this.dropped++;
-      return;
-    }
+    // Scrub the whole line before cutting it, so no part of a secret survives at the cut.
     let clean = this.redact(text);
     if (clean.length > TRANSCRIPT_MAX_ENTRY_CHARS) {
-      clean = `${clean.slice(0, TRANSCRIPT_MAX_ENTRY_CHARS)}… (${clean.length} chars)`;
+      clean = `${clean.slice(0, TRANSCRIPT_MAX_ENTRY_CHARS)}… (${text.length} chars)`;
     }
-    this.entries.push({ atMs: round3(this.elapsedMs()), direction, text: clean });
+    const entry: TranscriptEntry = { atMs: round3(this.elapsedMs()), direction, text: clean };
+    if (this.head.length < TRANSCRIPT_HEAD_ENTRIES) {
+      this.head.push(entry);
+      return;
+    }
+    this.tail.push(entry);
+    if (this.tail.length > TRANSCRIPT_TAIL_ENTRIES * 2) {
+      // Trim in batches so a 10,000-line LIST costs amortised O(1) per line.
+      this.dropped += this.tail.length - TRANSCRIPT_TAIL_ENTRIES;
+      this.tail = this.tail.slice(-TRANSCRIPT_TAIL_ENTRIES);
+    }
   }
 
-  /** The entries, with a closing marker when some were dropped to stay within bounds. */
+  /** The head, a marker for what was left out, and the tail. */
   finish(): TranscriptEntry[] {
-    if (this.dropped > 0) {
-      this.entries.push({
-        atMs: round3(this.elapsedMs()),
-        direction: '-',
-        text: `(${this.dropped} more lines not recorded)`,
-      });
-      this.dropped = 0;
-    }
-    return this.entries;
+    const overflow = Math.max(0, this.tail.length - TRANSCRIPT_TAIL_ENTRIES);
+    const tail = this.tail.slice(overflow);
+    const dropped = this.dropped + overflow;
+    const marker: TranscriptEntry[] =
+      dropped > 0 ? [{ atMs: tail[0]?.atMs ?? 0, direction: '-', text: `(${dropped} lines not recorded)` }] : [];
+    return [...this.head, ...marker, ...tail];
   }
 }
 

@@ -155,6 +155,10 @@ describe('probe engine against a faulty server', () => {
     const { result } = await probeAgainst(tooManyResponses(500, USERS), { limits: { maxResponsesPerCommand: 100 } });
     assertFailed(result, 'list', 'protocol_error');
     assert.match(result.failure!.detail, /more than 100 responses to LIST/);
+    // The transcript is bounded but keeps its end, where the failure is.
+    assert.ok(result.transcript.length <= 121);
+    assert.match(result.transcript.at(-1)!.text, /list failed: protocol_error/);
+    assert.ok(result.transcript.some((e) => /lines not recorded/.test(e.text)));
   });
 
   it('disconnect in the middle of LOGIN: connection_closed', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TRANSCRIPT_MAX_ENTRIES, TRANSCRIPT_MAX_ENTRY_CHARS } from '../../src/imap/limits.js';
+import { TRANSCRIPT_HEAD_ENTRIES, TRANSCRIPT_MAX_ENTRY_CHARS, TRANSCRIPT_TAIL_ENTRIES } from '../../src/imap/limits.js';
 import { formatTranscript, Transcript } from '../../src/probe/transcript.js';
 
 describe('Transcript', () => {
@@ -16,12 +16,23 @@ describe('Transcript', () => {
     assert.match(text, /S: a3 BAD unknown command \*\*\*/);
   });
 
-  it('stays bounded in entries and entry length', () => {
+  it('stays bounded, keeping the beginning and the end of a long dialogue', () => {
     const t = new Transcript(() => 0);
-    for (let i = 0; i < TRANSCRIPT_MAX_ENTRIES * 3; i++) t.record('S', 'x'.repeat(TRANSCRIPT_MAX_ENTRY_CHARS * 4));
+    const total = (TRANSCRIPT_HEAD_ENTRIES + TRANSCRIPT_TAIL_ENTRIES) * 10;
+    for (let i = 0; i < total; i++) t.record('S', `line ${i} ${'x'.repeat(TRANSCRIPT_MAX_ENTRY_CHARS * 4)}`);
     const entries = t.finish();
-    assert.equal(entries.length, TRANSCRIPT_MAX_ENTRIES);
+    assert.equal(entries.length, TRANSCRIPT_HEAD_ENTRIES + 1 + TRANSCRIPT_TAIL_ENTRIES);
     assert.ok(entries.every((e) => e.text.length <= TRANSCRIPT_MAX_ENTRY_CHARS + 40));
-    assert.match(entries.at(-1)!.text, /more lines not recorded/);
+    assert.match(entries[0]!.text, /^line 0 /);
+    assert.match(entries[TRANSCRIPT_HEAD_ENTRIES]!.text, new RegExp(`^\\(${total - TRANSCRIPT_HEAD_ENTRIES - TRANSCRIPT_TAIL_ENTRIES} lines not recorded\\)$`));
+    assert.match(entries.at(-1)!.text, new RegExp(`^line ${total - 1} `));
+  });
+
+  it('a short dialogue is kept whole, with no marker', () => {
+    const t = new Transcript(() => 0);
+    for (let i = 0; i < TRANSCRIPT_HEAD_ENTRIES + 3; i++) t.record('C', `a${i} NOOP`);
+    const entries = t.finish();
+    assert.equal(entries.length, TRANSCRIPT_HEAD_ENTRIES + 3);
+    assert.ok(entries.every((e) => !e.text.includes('not recorded')));
   });
 });
