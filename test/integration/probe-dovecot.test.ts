@@ -120,6 +120,15 @@ describe('probe engine against a real Dovecot', () => {
     assertFailed(starttls, 'starttls', 'tls_certificate_invalid');
   });
 
+  it('server_name: the certificate is checked against it instead of the host', async () => {
+    const named = await runProbe(spec(dovecot.imaps, { tls: 'tls', account: undefined, tlsConfig: { caFile: dovecot.caFile, serverName: 'localhost', insecureSkipVerify: false } }));
+    assertPassed(named, ['connect', 'tls', 'greeting', 'logout']);
+    assert.match(formatTranscript(named.transcript), /server name localhost/);
+    const wrong = await runProbe(spec(dovecot.imaps, { tls: 'tls', account: undefined, tlsConfig: { caFile: dovecot.caFile, serverName: 'mail.example.org', insecureSkipVerify: false } }));
+    assertFailed(wrong, 'tls', 'tls_certificate_invalid');
+    assert.match(wrong.failure!.detail, /ERR_TLS_CERT_ALTNAME_INVALID.*mail\.example\.org/);
+  });
+
   it('an expired certificate: tls_certificate_expired, with its expiry still reported', async () => {
     const result = await runProbe(spec(dovecot.expired, { tls: 'tls', account: undefined }));
     assertFailed(result, 'tls', 'tls_certificate_expired');
