@@ -113,7 +113,7 @@ export class Scheduler {
         summary.kept += 1;
       }
     }
-    this.log.info({ ...summary }, 'scheduler job set applied');
+    this.log.debug({ ...summary }, 'scheduler job set applied');
     return summary;
   }
 
