@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { ProbeContext } from './context.js';
 import { ProbeError } from './errors.js';
+import { secureContextFor } from './tls-context.js';
 import type { TlsFacts } from './types.js';
 
 /**
@@ -13,14 +13,14 @@ import type { TlsFacts } from './types.js';
  */
 export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<TLSSocket> {
   const { tlsConfig, host } = ctx.spec;
-  const ca = tlsConfig.caFile ? await readCa(tlsConfig.caFile) : undefined;
+  const secureContext = await secureContextFor(tlsConfig.caFile);
   const verifyName = tlsConfig.serverName ?? host;
   const tlsSocket = tlsConnect({
     socket,
     host: verifyName,
     // SNI carries host names only, never IP literals (RFC 6066 §3).
     ...(isIP(verifyName) ? {} : { servername: verifyName }),
-    ...(ca ? { ca } : {}),
+    secureContext,
     rejectUnauthorized: false,
   });
   ctx.sockets.push(tlsSocket);
@@ -45,15 +45,6 @@ export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<T
     throw new ProbeError(reason, `certificate rejected: ${code} (verified as ${verifyName})`);
   }
   return tlsSocket;
-}
-
-async function readCa(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ProbeError('tls_certificate_invalid', `cannot read ca_file ${path}: ${code}`, { cause: error });
-  }
 }
 
 function tlsFacts(socket: TLSSocket): TlsFacts {
