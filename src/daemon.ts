@@ -23,6 +23,11 @@ const SHUTDOWN_BACKSTOP_MS = 4000;
  * signal has stopped everything.
  */
 export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<number> {
+  // Handlers first: a SIGTERM during start-up must still shut down cleanly, not kill the process.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   let store: ConfigStore | undefined;
   const results = new ResultStore();
   const registry = createMetricsRegistry({
@@ -59,6 +64,9 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     return { ok: true as const, changed: outcome.changed };
   };
 
+  const onHangup = () => void reload();
+  process.on('SIGHUP', onHangup);
+
   const app = createApp({
     registry,
     config: () => store,
@@ -94,12 +102,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   store.onChange((next) => applyJobs(next.jobs));
   applyJobs(store.current.jobs);
 
-  const onHangup = () => void reload();
-  process.on('SIGHUP', onHangup);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal;
   process.off('SIGHUP', onHangup);
   logger.info({ signal }, 'shutting down');
   const backstop = setTimeout(() => {

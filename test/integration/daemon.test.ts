@@ -160,20 +160,32 @@ describe('imap_exporter daemon against a real Dovecot', () => {
 
 describe('imap_exporter shutdown', () => {
   it('SIGTERM exits 0 within 5 s while probes hang on a non-answering server', async () => {
+    // A silent server of its own: the main daemon's probes of `hung` must not count as this one's.
+    const silentServer = await startFakeImapServer(silent());
     const config = join(dovecot.dir, 'hung-only.yaml');
-    await writeFile(config, `targets:\n  - name: hung\n    host: ${hung.host}\n    port: ${hung.port}\n    tls: none\n    interval: 1m\n    timeout: 50s\n`);
+    await writeFile(config, `targets:\n  - name: hung\n    host: ${silentServer.host}\n    port: ${silentServer.port}\n    tls: none\n    interval: 1m\n    timeout: 50s\n`);
     const lone = await startDaemon(config);
     try {
+      await lone.waitFor('the config to load', async () => ((await lone.get('/-/ready')).status === 200 ? true : undefined));
       // An on-demand probe holds a connection to the silent server for up to 50 s.
       const pending = lone.get('/probe?target=hung').catch((error: unknown) => error);
-      await lone.waitFor('the probe to connect', async () => (hung.openConnections() > 0 ? true : undefined));
+      await lone.waitFor('the probe to connect', async () => (silentServer.openConnections() > 0 ? true : undefined));
       const stopped = await lone.stop('SIGTERM');
       assert.deepEqual([stopped.code, stopped.signal], [0, null], lone.logs());
       assert.ok(stopped.ms < 5000, `took ${stopped.ms} ms`);
       await pending;
-      await hung.waitForNoOpenConnections(2000);
+      await silentServer.waitForNoOpenConnections(2000);
     } finally {
       await lone.stop('SIGKILL');
+      await silentServer.close();
     }
+  });
+
+  it('SIGTERM during start-up still exits 0', async () => {
+    const config = join(dovecot.dir, 'empty.yaml');
+    await writeFile(config, 'targets: []\n');
+    const early = await startDaemon(config);
+    const stopped = await early.stop('SIGTERM');
+    assert.deepEqual([stopped.code, stopped.signal], [0, null], early.logs());
   });
 });
