@@ -144,7 +144,11 @@ for (const k of ['standalone', 'sidecar'] as const) {
     assert.match(exporter.image, /^imap_exporter:\d+\.\d+\.\d+$/, 'kustomize pins the image tag');
     assert.deepEqual(exporter.args, ['--config.file=/etc/imap_exporter/config.yaml', '--web.listen-address=:10043', '--log.format=json']);
     assert.deepEqual(exporter.ports, [{ name: 'metrics', containerPort: 10043, protocol: 'TCP' }]);
-    assert.deepEqual(exporter.resources, { requests: { cpu: '20m', memory: '64Mi' }, limits: { memory: '128Mi' } });
+    // The figures come from bench/probe-cost.ts and a measured 500-job daemon (see the manifests).
+    const expected = k === 'standalone'
+      ? { requests: { cpu: '150m', memory: '192Mi' }, limits: { memory: '384Mi' } }
+      : { requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '192Mi' } };
+    assert.deepEqual(exporter.resources, expected);
     const liveness = exporter.livenessProbe as { httpGet: unknown };
     const readiness = exporter.readinessProbe as { httpGet: unknown };
     assert.deepEqual(liveness.httpGet, { path: '/-/healthy', port: 'metrics' });
