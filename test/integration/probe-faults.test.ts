@@ -352,3 +352,12 @@ describe('probe engine: authentication and TLS rules', () => {
     assert.ok(server.received.some((line) => /LOGOUT/.test(line)));
   });
 });
+
+describe('probe engine over IPv6 loopback', () => {
+  it('probes [::1] like any other address', async () => {
+    const { result } = await probeAgainst(imap(), {}, { host: '::1' });
+    assert.equal(result.success, true, formatTranscript(result.transcript));
+    assert.equal(result.facts.address, '::1');
+    assert.deepEqual(result.stages.map((s) => s.stage), ['connect', 'greeting', 'login', 'select', 'list', 'logout']);
+  });
+});
