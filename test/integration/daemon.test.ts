@@ -8,8 +8,8 @@ import { startFakeImapServer, silent, type FakeImapServer } from '../fakes/fake-
 import { startDovecot, type DovecotServer } from '../fixtures/dovecot.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { find, promtoolProblems, select, type Sample } from '../helpers/exposition.js';
+import { dovecotTarget, exporterConfig, imapsTarget, plainTarget, WRONG_PASSWORD, writePasswordFiles } from '../helpers/exporter-config.js';
 
-const WRONG = 'wrong-password-31337';
 const FULL_STAGES = ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout'];
 
 let dovecot: DovecotServer;
@@ -22,35 +22,11 @@ const bob = { target: 'dovecot', account: 'bob-wrong' };
 before(async () => {
   dovecot = await startDovecot();
   hung = await startFakeImapServer(silent());
-  await writeFile(join(dovecot.dir, 'alice.pw'), `${dovecot.accounts.alice.password}\n`);
-  await writeFile(join(dovecot.dir, 'wrong.pw'), `${WRONG}\n`);
+  await writePasswordFiles(dovecot);
   const config = join(dovecot.dir, 'exporter.yaml');
   await writeFile(
     config,
-    `defaults:
-  interval: 1s
-  timeout: 900ms
-  tls_config: { ca_file: ${dovecot.caFile} }
-targets:
-  - name: dovecot
-    host: ${dovecot.imap.host}
-    port: ${dovecot.imap.port}
-    accounts:
-      - username: alice
-        password_file: alice.pw
-        list: ['*', '#shared.*']
-      - username: bob
-        name: bob-wrong
-        password_file: wrong.pw
-  - name: dovecot-imaps
-    host: ${dovecot.imaps.host}
-    port: ${dovecot.imaps.port}
-    tls: tls
-  - name: hung
-    host: ${hung.host}
-    port: ${hung.port}
-    tls: none
-`,
+    exporterConfig(dovecot, { interval: '1s', timeout: '900ms' }, [dovecotTarget(dovecot), imapsTarget(dovecot), plainTarget('hung', hung)]),
   );
   daemon = await startDaemon(config);
 });
@@ -134,7 +110,7 @@ describe('imap_exporter daemon against a real Dovecot', () => {
     assert.ok(failure, 'a probe failed line for bob');
     assert.deepEqual([failure.target, failure.stage, failure.reason], ['dovecot', 'login', 'auth_failed']);
     assert.ok(!lines.some((l) => l.msg === 'probe succeeded'), 'successes are not logged at info');
-    assert.ok(!daemon.logs().includes(WRONG));
+    assert.ok(!daemon.logs().includes(WRONG_PASSWORD));
     assert.ok(!daemon.logs().includes(dovecot.accounts.alice.password));
   });
 
@@ -163,7 +139,7 @@ describe('imap_exporter shutdown', () => {
     // A silent server of its own: the main daemon's probes of `hung` must not count as this one's.
     const silentServer = await startFakeImapServer(silent());
     const config = join(dovecot.dir, 'hung-only.yaml');
-    await writeFile(config, `targets:\n  - name: hung\n    host: ${silentServer.host}\n    port: ${silentServer.port}\n    tls: none\n    interval: 1m\n    timeout: 50s\n`);
+    await writeFile(config, `targets:\n${plainTarget('hung', silentServer, { interval: '1m', timeout: '50s' })}`);
     const lone = await startDaemon(config);
     try {
       await lone.waitFor('the config to load', async () => ((await lone.get('/-/ready')).status === 200 ? true : undefined));

@@ -20,6 +20,7 @@ import { parse } from 'yaml';
 import { startDovecot, type DovecotServer } from '../fixtures/dovecot.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { find, type Sample } from '../helpers/exposition.js';
+import { dovecotTarget, exporterConfig, imapsTarget, writePasswordFiles } from '../helpers/exporter-config.js';
 import {
   DASHBOARD_PATH,
   RULES_PATH,
@@ -33,7 +34,6 @@ import {
   type RunningPrometheus,
 } from '../unit/deploy-lib.test.js';
 
-const WRONG = 'wrong-password-4711';
 const alice = { target: 'dovecot', account: 'alice' };
 const bob = { target: 'dovecot', account: 'bob-wrong' };
 const imaps = { target: 'dovecot-imaps' };
@@ -105,34 +105,11 @@ let probeMode: RunningPrometheus | undefined;
 
 before(async () => {
   dovecot = await startDovecot();
-  await writeFile(join(dovecot.dir, 'alice.pw'), `${dovecot.accounts.alice.password}\n`);
-  await writeFile(join(dovecot.dir, 'wrong.pw'), `${WRONG}\n`);
+  await writePasswordFiles(dovecot);
   const config = join(dovecot.dir, 'exporter.yaml');
   // dovecot: STARTTLS with a good and a wrong-password account; dovecot-imaps: implicit TLS,
   // unauthenticated. Both present the CA-signed certificate, so the TLS panels have data.
-  await writeFile(
-    config,
-    `defaults:
-  interval: 1s
-  timeout: 900ms
-  tls_config: { ca_file: ${dovecot.caFile} }
-targets:
-  - name: dovecot
-    host: ${dovecot.imap.host}
-    port: ${dovecot.imap.port}
-    accounts:
-      - username: alice
-        password_file: alice.pw
-        list: ['*', '#shared.*']
-      - username: bob
-        name: bob-wrong
-        password_file: wrong.pw
-  - name: dovecot-imaps
-    host: ${dovecot.imaps.host}
-    port: ${dovecot.imaps.port}
-    tls: tls
-`,
-  );
+  await writeFile(config, exporterConfig(dovecot, { interval: '1s', timeout: '900ms' }, [dovecotTarget(dovecot), imapsTarget(dovecot)]));
   const d = (daemon = await startDaemon(config));
   exporter = new URL(d.url).host;
   const configs = [scheduledConfig(exporter), probeModeConfig(exporter)] as const;

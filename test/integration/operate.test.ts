@@ -8,55 +8,24 @@ import { startFakeImapServer, trickle, type FakeImapServer } from '../fakes/fake
 import { startDovecot, type DovecotServer } from '../fixtures/dovecot.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { find, parseExposition, select, type Sample } from '../helpers/exposition.js';
+import { dovecotTarget, exporterConfig, imapsTarget, plainTarget, WRONG_PASSWORD, writePasswordFiles } from '../helpers/exporter-config.js';
 
-const WRONG = 'wrong-password-8675309';
 let dovecot: DovecotServer;
 let slow: FakeImapServer;
 let daemon: RunningDaemon;
 let configFile: string;
 
-function configYaml(targets: string): string {
-  // Timeouts roomy enough for a loaded CI machine: /probe asserts on a single run.
-  return `defaults:
-  interval: 2s
-  timeout: 1500ms
-  tls_config: { ca_file: ${dovecot.caFile} }
-targets:
-${targets}`;
-}
-
-const dovecotTarget = () => `  - name: dovecot
-    host: ${dovecot.imap.host}
-    port: ${dovecot.imap.port}
-    accounts:
-      - username: alice
-        password_file: alice.pw
-        list: ['*', '#shared.*']
-      - username: bob
-        name: bob-wrong
-        password_file: wrong.pw
-`;
-const slowTarget = () => `  - name: slow
-    host: ${slow.host}
-    port: ${slow.port}
-    tls: none
-    interval: 1m
-    timeout: 3s
-`;
-const imapsTarget = () => `  - name: dovecot-imaps
-    host: ${dovecot.imaps.host}
-    port: ${dovecot.imaps.port}
-    tls: tls
-`;
+// Timeouts roomy enough for a loaded CI machine: /probe asserts on a single run.
+const configYaml = (...targets: string[]) => exporterConfig(dovecot, { interval: '2s', timeout: '1500ms' }, targets);
+// A greeting trickled over ~1.5 s: long enough for concurrent /probe requests to overlap.
+const slowTarget = () => plainTarget('slow', slow, { interval: '1m', timeout: '3s' });
 
 before(async () => {
   dovecot = await startDovecot();
-  // A greeting trickled over ~1.5 s: long enough for concurrent /probe requests to overlap.
   slow = await startFakeImapServer(trickle('* OK [CAPABILITY IMAP4rev1] slow\r\n', 25));
-  await writeFile(join(dovecot.dir, 'alice.pw'), `${dovecot.accounts.alice.password}\n`);
-  await writeFile(join(dovecot.dir, 'wrong.pw'), `${WRONG}\n`);
+  await writePasswordFiles(dovecot);
   configFile = join(dovecot.dir, 'exporter.yaml');
-  await writeFile(configFile, configYaml(dovecotTarget() + slowTarget()));
+  await writeFile(configFile, configYaml(dovecotTarget(dovecot), slowTarget()));
   daemon = await startDaemon(configFile);
 });
 
@@ -66,7 +35,7 @@ after(async () => {
   await dovecot?.stop();
 });
 
-const secrets = () => [dovecot.accounts.alice.password, dovecot.accounts.bob.password, WRONG];
+const secrets = () => [dovecot.accounts.alice.password, dovecot.accounts.bob.password, WRONG_PASSWORD];
 
 function assertNoSecrets(text: string, where: string): void {
   for (const secret of secrets()) assert.ok(!text.includes(secret), `a password appears in ${where}`);
@@ -194,7 +163,7 @@ describe('password rotation and live reload', () => {
     assert.ok(find(before, 'imap_probes_total', { target: 'slow' }), 'the slow target is configured (its first run may be later)');
 
     // Add dovecot-imaps, remove slow.
-    await writeFile(configFile, configYaml(dovecotTarget() + imapsTarget()));
+    await writeFile(configFile, configYaml(dovecotTarget(dovecot), imapsTarget(dovecot)));
     daemon.child.kill('SIGHUP');
     const added = await daemon.waitFor('the new target to report', async () => {
       const samples = await daemon.scrape();
@@ -206,7 +175,7 @@ describe('password rotation and live reload', () => {
     assert.equal(value(added, 'imap_exporter_config_last_reload_successful', {}), 1);
 
     // Broken YAML via POST: 500 naming the file and line, old config keeps running.
-    await writeFile(configFile, configYaml(dovecotTarget() + imapsTarget()) + '  - name: [unclosed\n');
+    await writeFile(configFile, configYaml(dovecotTarget(dovecot), imapsTarget(dovecot)) + '  - name: [unclosed\n');
     const failed = await daemon.get('/-/reload', { method: 'POST' });
     assert.equal(failed.status, 500);
     assert.match(failed.text, new RegExp(`${configFile.replace(/[.]/g, '\\.')}:\\d+`));
@@ -215,14 +184,14 @@ describe('password rotation and live reload', () => {
     assert.equal(value(afterBad, 'imap_probe_success', { target: 'dovecot-imaps' }), 1);
 
     // Broken via SIGHUP: still running, still 0.
-    await writeFile(configFile, configYaml(dovecotTarget()) + '    bogus_key: 1\n');
+    await writeFile(configFile, configYaml(dovecotTarget(dovecot)) + '    bogus_key: 1\n');
     daemon.child.kill('SIGHUP');
     await daemon.waitFor('the failed SIGHUP reload to be logged', async () => (/unknown key|bogus_key/.test(daemon.logs()) ? true : undefined));
     assert.equal(daemon.child.exitCode, null);
     assert.ok(find(await daemon.scrape(), 'imap_probe_success', { target: 'dovecot-imaps' }));
 
     // Fixed via POST: 200, gauge back to 1, imaps removed at once.
-    await writeFile(configFile, configYaml(dovecotTarget()));
+    await writeFile(configFile, configYaml(dovecotTarget(dovecot)));
     const fixed = await daemon.get('/-/reload', { method: 'POST' });
     assert.equal(fixed.status, 200, fixed.text);
     const final = await daemon.scrape();
