@@ -33,7 +33,10 @@ LABEL org.opencontainers.image.title="imap_exporter" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.base.name="gcr.io/distroless/nodejs20-debian12:nonroot"
 
-ENV NODE_ENV=production
+# DNS lookups (getaddrinfo) and file reads share libuv's thread pool, 4 threads by default:
+# a few targets whose resolver hangs would stall every other probe's lookup and password read.
+# It must be set before Node starts (an ESM entry point has already started the pool).
+ENV NODE_ENV=production UV_THREADPOOL_SIZE=16
 WORKDIR /app
 # Only what runs: the compiled sources and production dependencies. No tests, fixtures or keys.
 COPY --from=build --chown=65532:65532 /app/package.json ./package.json
