@@ -1,10 +1,11 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
-import type { Stage } from '../probe/stages.js';
 import type { JobResults, ResultStore } from '../scheduler/results.js';
 import * as m from './definitions.js';
-import { jobLabels, type Labels, type MetricDef } from './definitions.js';
-import { JOB_SERIES, setOn, TARGET_SERIES } from './series.js';
+import type { MetricDef } from './definitions.js';
+import { labelPair, TextRegistry, type Emit, type ExpositionText, type MetricType } from './exposition.js';
+import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges } from './series.js';
+import { StageLatencyHistogram } from './stage-latency.js';
 
 export interface BuildInfo {
   version: string;
@@ -27,127 +28,92 @@ export interface MetricsRegistryOptions {
   processMetrics?: boolean;
 }
 
-/** One scrape's view of (current config × latest results), built once per scrape. */
+/** One scrape's view of (current config × latest results). */
 interface Snapshot {
-  jobs: { labels: Labels; state: JobResults | undefined }[];
+  /** Each configured job once, with its formatted target and account labels. */
+  jobs: { base: string; state: JobResults | undefined }[];
   /** The latest result among each target's jobs: TLS and capabilities are per target. */
   targets: Map<string, ProbeResult>;
   configuredTargets: Set<string>;
 }
 
 /**
- * The /metrics registry. Everything derived from the ResultStore is rendered in
- * collect() callbacks from the current config and the latest results, so a scrape
- * never waits for a probe and a job removed from the config is gone at the next
- * scrape. The stage latency histogram is fed on every recorded result from the moment
- * the registry exists: create it before the scheduler starts.
+ * The /metrics registry. Everything derived from the ResultStore is written as text at
+ * scrape time from the current config and the latest results (exposition.ts), so a
+ * scrape never waits for a probe and a job removed from the config is gone at the next
+ * scrape; prom-client itself renders only its default process metrics, after ours.
+ * The stage latency histogram is fed on every recorded result from the moment the
+ * registry exists: create it before the scheduler starts.
  */
 export function createMetricsRegistry(options: MetricsRegistryOptions): Registry {
-  const registry = new Registry();
-  const snapshot = perScrape(() => buildSnapshot(options.results, options.jobs()));
-  const gauge = (def: MetricDef, collect: (g: Gauge<string>) => void): void => {
-    const g: Gauge<string> = new Gauge({
-      name: def.name,
-      help: def.help('scheduled'),
-      labelNames: def.labelNames,
-      registers: [registry],
-      collect: () => {
-        g.reset();
-        collect(g);
-      },
-    });
-  };
-  const counter = (def: MetricDef, count: (job: Snapshot['jobs'][number], c: Counter<string>) => void): void => {
-    const c: Counter<string> = new Counter({
-      name: def.name,
-      help: def.help('scheduled'),
-      labelNames: def.labelNames,
-      registers: [registry],
-      collect: () => {
-        c.reset();
-        for (const job of snapshot().jobs) count(job, c);
-      },
-    });
-  };
-
-  for (const [def, extract] of JOB_SERIES) {
-    gauge(def, (g) => {
-      const emit = setOn(g);
-      for (const { labels, state } of snapshot().jobs) if (state?.latest) extract(state.latest, labels, emit);
-    });
-  }
-  gauge(m.LAST_RUN, (g) => {
-    for (const { labels, state } of snapshot().jobs) if (state?.latest) g.set(labels, state.latest.endedAt / 1000);
+  const latency = new StageLatencyHistogram(m.STAGE_LATENCY.name, m.STAGE_LATENCY.help('scheduled'), m.STAGE_LATENCY_BUCKETS);
+  options.results.subscribe({
+    recorded(job, result) {
+      for (const s of result.stages) {
+        if (s.success && Number.isFinite(s.durationSeconds)) latency.observe(job.target, s.stage, s.durationSeconds);
+      }
+    },
+    retained(jobs) {
+      latency.retainTargets(new Set(jobs.map((job) => job.target)));
+    },
   });
-  gauge(m.LAST_SUCCESS, (g) => {
-    for (const { labels, state } of snapshot().jobs) {
-      if (state?.lastSuccessAt !== undefined) g.set(labels, state.lastSuccessAt / 1000);
-    }
-  });
-  for (const [def, extract] of TARGET_SERIES) {
-    gauge(def, (g) => {
-      const emit = setOn(g);
-      for (const [target, result] of snapshot().targets) extract(result, { target }, emit);
+
+  const registry = new TextRegistry((out) => {
+    const snapshot = buildSnapshot(options.results, options.jobs());
+    // A late result of a removed target may have re-created its series since retain().
+    latency.retainTargets(snapshot.configuredTargets);
+    writeGauges(out, JOB_SERIES, 'scheduled', latestOfJobs(snapshot));
+    perJob(out, m.LAST_RUN, 'gauge', snapshot, (state, emit) => {
+      if (state?.latest) emit('', state.latest.endedAt / 1000);
     });
-  }
-  // Configured jobs start at 0, so the first probe shows up in rate() and increase().
-  counter(m.PROBES_TOTAL, ({ labels, state }, c) => c.inc(labels, state?.probesTotal ?? 0));
-  counter(m.FAILURES_TOTAL, ({ labels, state }, c) => {
-    for (const f of state?.failures ?? []) c.inc({ ...labels, stage: f.stage, reason: f.reason }, f.count);
+    perJob(out, m.LAST_SUCCESS, 'gauge', snapshot, (state, emit) => {
+      if (state?.lastSuccessAt !== undefined) emit('', state.lastSuccessAt / 1000);
+    });
+    writeGauges(out, TARGET_SERIES, 'scheduled', [...snapshot.targets].map(([target, result]) => [targetBase(target), result] as const));
+    // Configured jobs start at 0, so the first probe shows up in rate() and increase().
+    perJob(out, m.PROBES_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.probesTotal ?? 0));
+    perJob(out, m.FAILURES_TOTAL, 'counter', snapshot, (state, emit) => {
+      // One entry per (stage, reason) in the store, so no label set repeats.
+      for (const f of state?.failures ?? []) emit(`,${labelPair('stage', f.stage)},${labelPair('reason', f.reason)}`, f.count);
+    });
+    perJob(out, m.SKIPPED_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.skippedTotal ?? 0));
+    latency.writeTo(out);
+    writeExporterFamilies(out, options, snapshot.jobs.length);
   });
-  counter(m.SKIPPED_TOTAL, ({ labels, state }, c) => c.inc(labels, state?.skippedTotal ?? 0));
-
-  stageLatencyHistogram(registry, options.results, () => snapshot().configuredTargets);
-
-  gauge(m.JOBS, (g) => g.set(snapshot().jobs.length));
-  gauge(m.RELOAD_SUCCESSFUL, (g) => g.set(options.reloadState().lastReloadSuccessful ? 1 : 0));
-  gauge(m.RELOAD_TIMESTAMP, (g) => {
-    const at = options.reloadState().lastReloadSuccessTimestamp;
-    if (at === undefined) g.remove();
-    else g.set(at);
-  });
-  const { version, nodeVersion } = options.buildInfo;
-  gauge(m.BUILD_INFO, (g) => g.set({ version, node_version: nodeVersion }, 1));
-
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   return registry;
 }
 
-/**
- * Fed by the store on every result; series of targets no longer configured are
- * dropped on retain() and, in case a late result re-created them, at every scrape.
- */
-function stageLatencyHistogram(registry: Registry, results: ResultStore, configured: () => Set<string>): void {
-  const observed = new Map<string, Set<Stage>>();
-  const prune = (keep: Set<string>): void => {
-    for (const [target, stages] of observed) {
-      if (keep.has(target)) continue;
-      for (const stage of stages) histogram.remove({ target, stage });
-      observed.delete(target);
-    }
+/** The exporter's own scalars. */
+function writeExporterFamilies(out: ExpositionText, options: MetricsRegistryOptions, jobCount: number): void {
+  const scalar = (def: MetricDef, base: string, value: number | undefined): void => {
+    const family = out.family(def.name, def.help('scheduled'), 'gauge');
+    if (value !== undefined) family.sample(base, value);
   };
-  const histogram: Histogram<string> = new Histogram({
-    name: m.STAGE_LATENCY.name,
-    help: m.STAGE_LATENCY.help('scheduled'),
-    labelNames: m.STAGE_LATENCY.labelNames,
-    buckets: m.STAGE_LATENCY_BUCKETS,
-    registers: [registry],
-    collect: () => prune(configured()),
-  });
-  results.subscribe({
-    recorded(job, result) {
-      for (const s of result.stages) {
-        if (!s.success || !Number.isFinite(s.durationSeconds)) continue;
-        histogram.observe({ target: job.target, stage: s.stage }, s.durationSeconds);
-        let stages = observed.get(job.target);
-        if (!stages) observed.set(job.target, (stages = new Set()));
-        stages.add(s.stage);
-      }
-    },
-    retained(jobs) {
-      prune(new Set(jobs.map((job) => job.target)));
-    },
-  });
+  const reload = options.reloadState();
+  const { version, nodeVersion } = options.buildInfo;
+  scalar(m.JOBS, '', jobCount);
+  scalar(m.RELOAD_SUCCESSFUL, '', reload.lastReloadSuccessful ? 1 : 0);
+  scalar(m.RELOAD_TIMESTAMP, '', reload.lastReloadSuccessTimestamp);
+  scalar(m.BUILD_INFO, `${labelPair('version', version)},${labelPair('node_version', nodeVersion)}`, 1);
+}
+
+/** A family with one group per configured job; `write` gets the job's state (undefined before its first result). */
+function perJob(
+  out: ExpositionText,
+  def: MetricDef,
+  type: MetricType,
+  snapshot: Snapshot,
+  write: (state: JobResults | undefined, emit: Emit) => void,
+): void {
+  const family = out.family(def.name, def.help('scheduled'), type);
+  for (const { base, state } of snapshot.jobs) family.group(base, state, write);
+}
+
+function latestOfJobs(snapshot: Snapshot): (readonly [string, ProbeResult])[] {
+  const groups: (readonly [string, ProbeResult])[] = [];
+  for (const { base, state } of snapshot.jobs) if (state?.latest) groups.push([base, state.latest]);
+  return groups;
 }
 
 function buildSnapshot(results: ResultStore, jobs: readonly ProbeJob[]): Snapshot {
@@ -157,29 +123,11 @@ function buildSnapshot(results: ResultStore, jobs: readonly ProbeJob[]): Snapsho
     if (seen.has(job.key)) continue;
     seen.add(job.key);
     const state = results.get(job.key);
-    snapshot.jobs.push({ labels: jobLabels(job.target, job.account), state });
+    snapshot.jobs.push({ base: jobBase(job.target, job.account), state });
     snapshot.configuredTargets.add(job.target);
     const latest = state?.latest;
     const current = snapshot.targets.get(job.target);
     if (latest && (!current || latest.endedAt > current.endedAt)) snapshot.targets.set(job.target, latest);
   }
   return snapshot;
-}
-
-/**
- * Memoise `build` for one scrape: Registry.metrics() calls every collect() in one
- * synchronous pass, so a cache cleared on the next microtask is shared by exactly
- * that pass, and the next scrape sees fresh state.
- */
-function perScrape<T>(build: () => T): () => T {
-  let cached: T | undefined;
-  return () => {
-    if (cached === undefined) {
-      cached = build();
-      queueMicrotask(() => {
-        cached = undefined;
-      });
-    }
-    return cached;
-  };
 }

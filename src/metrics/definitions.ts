@@ -146,10 +146,3 @@ export const JOBS = def('imap_exporter_jobs', [], () => 'Configured probe jobs (
 
 /** From a fast local resolve or connect (ms) to a slow LIST or a login behind a remote auth backend (s). */
 export const STAGE_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-export type Labels = Record<string, string>;
-
-/** `target` and `account` for a job; `account` left out for an unauthenticated probe (see above). */
-export function jobLabels(target: string, account: string | undefined): Labels {
-  return account === undefined || account === '' ? { target } : { target, account };
-}

@@ -1,7 +1,7 @@
-import { Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
-import { jobLabels, type MetricDef } from './definitions.js';
-import { JOB_SERIES, setOn, TARGET_SERIES, type Extract } from './series.js';
+import { TextRegistry } from './exposition.js';
+import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges } from './series.js';
 
 /**
  * A fresh registry holding only the series of one on-demand probe (GET /probe), as
@@ -9,19 +9,8 @@ import { JOB_SERIES, setOn, TARGET_SERIES, type Extract } from './series.js';
  * run only, no process metrics and nothing that accumulates across runs.
  */
 export function probeRegistry(job: ProbeJob, result: ProbeResult): Registry {
-  const registry = new Registry();
-  const add = (series: ReadonlyArray<readonly [MetricDef, Extract]>, base: Record<string, string>): void => {
-    for (const [def, extract] of series) {
-      const gauge = new Gauge({
-        name: def.name,
-        help: def.help('on-demand'),
-        labelNames: def.labelNames,
-        registers: [registry],
-      });
-      extract(result, base, setOn(gauge));
-    }
-  };
-  add(JOB_SERIES, jobLabels(job.target, job.account));
-  add(TARGET_SERIES, { target: job.target });
-  return registry;
+  return new TextRegistry((out) => {
+    writeGauges(out, JOB_SERIES, 'on-demand', [[jobBase(job.target, job.account), result]]);
+    writeGauges(out, TARGET_SERIES, 'on-demand', [[targetBase(job.target), result]]);
+  });
 }

@@ -1,77 +1,110 @@
-import type { Gauge } from 'prom-client';
 import type { ProbeResult } from '../probe/types.js';
 import * as m from './definitions.js';
-import type { Labels, MetricDef } from './definitions.js';
+import type { MetricDef, Subject } from './definitions.js';
+import { labelPair, type Emit, type ExpositionText } from './exposition.js';
 
 /**
  * How each per-probe metric reads one ProbeResult. /metrics applies these to every
  * job's latest result at scrape time, /probe to the run it just made: one reading,
- * two endpoints.
+ * two endpoints. Each emits the labels after the job's or target's own (`,name="value"`
+ * pairs, in the order the definition lists them) and the value.
  */
-export type Emit = (labels: Labels, value: number) => void;
-export type Extract = (result: ProbeResult, base: Labels, emit: Emit) => void;
+export type Extract = (result: ProbeResult, emit: Emit) => void;
 
 const flag = (b: boolean): number => (b ? 1 : 0);
 
-/** Series of one job (`base` = target and account labels). */
+// Stage names are a closed set: their label text is formatted once.
+const stageLabels = new Map<string, string>();
+function stageLabel(stage: string): string {
+  let text = stageLabels.get(stage);
+  if (text === undefined) stageLabels.set(stage, (text = `,${labelPair('stage', stage)}`));
+  return text;
+}
+
+/** Series of one job (after the target and account labels). */
 export const JOB_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
-  [m.PROBE_SUCCESS, (r, base, emit) => emit(base, flag(r.success))],
-  [m.STAGE_SUCCESS, (r, base, emit) => r.stages.forEach((s) => emit({ ...base, stage: s.stage }, flag(s.success)))],
-  [m.STAGE_DURATION, (r, base, emit) => r.stages.forEach((s) => emit({ ...base, stage: s.stage }, s.durationSeconds))],
-  [m.PROBE_DURATION, (r, base, emit) => emit(base, r.durationSeconds)],
+  [m.PROBE_SUCCESS, (r, emit) => emit('', flag(r.success))],
+  [
+    m.STAGE_SUCCESS,
+    (r, emit) => {
+      for (const s of r.stages) emit(stageLabel(s.stage), flag(s.success));
+    },
+  ],
+  [
+    m.STAGE_DURATION,
+    (r, emit) => {
+      for (const s of r.stages) emit(stageLabel(s.stage), s.durationSeconds);
+    },
+  ],
+  [m.PROBE_DURATION, (r, emit) => emit('', r.durationSeconds)],
   [m.MAILBOX_MESSAGES, mailbox((mb) => mb.exists)],
   [m.MAILBOX_RECENT, mailbox((mb) => mb.recent)],
   [m.MAILBOX_UIDVALIDITY, mailbox((mb) => mb.uidValidity)],
   [m.MAILBOX_WRITABLE, mailbox((mb) => (mb.writable === undefined ? undefined : flag(mb.writable)))],
   [
     m.FOLDERS,
-    (r, base, emit) => {
+    (r, emit) => {
       for (const list of r.facts.lists) {
-        const labels: Labels = { ...base, pattern: list.pattern };
-        if (list.reference !== '') labels.reference = list.reference;
-        emit(labels, list.folders.length);
+        const reference = list.reference === '' ? '' : `,${labelPair('reference', list.reference)}`;
+        emit(`,${labelPair('pattern', list.pattern)}${reference}`, list.folders.length);
       }
     },
   ],
 ];
 
-/** Series of one target (`base` = the target label), read from its latest result. */
+/** Series of one target (after the target label), read from its latest result. */
 export const TARGET_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
   [
     m.TLS_NOT_AFTER,
-    (r, base, emit) => {
+    (r, emit) => {
       const notAfter = r.facts.tls?.certNotAfter;
-      if (notAfter !== undefined) emit(base, notAfter);
+      if (notAfter !== undefined) emit('', notAfter);
     },
   ],
   [
     m.TLS_INFO,
-    (r, base, emit) => {
+    (r, emit) => {
       const tls = r.facts.tls;
-      if (tls?.version && tls.cipher) emit({ ...base, version: tls.version, cipher: tls.cipher }, 1);
+      if (tls?.version && tls.cipher) emit(`,${labelPair('version', tls.version)},${labelPair('cipher', tls.cipher)}`, 1);
     },
   ],
   [
     m.CAPABILITY,
-    (r, base, emit) => {
+    (r, emit) => {
       // Capability names are case-insensitive (RFC 3501); one spelling keeps series stable.
-      for (const capability of r.facts.capabilities ?? []) emit({ ...base, capability: capability.toUpperCase() }, 1);
+      for (const capability of r.facts.capabilities ?? []) emit(`,${labelPair('capability', capability.toUpperCase())}`, 1);
     },
   ],
 ];
 
 function mailbox(read: (mb: NonNullable<ProbeResult['facts']['mailbox']>) => number | undefined): Extract {
-  return (r, base, emit) => {
+  return (r, emit) => {
     const mb = r.facts.mailbox;
     if (!mb) return;
     const value = read(mb);
-    if (value !== undefined) emit({ ...base, mailbox: mb.name }, value);
+    if (value !== undefined) emit(`,${labelPair('mailbox', mb.name)}`, value);
   };
 }
 
-/** An Emit that sets a gauge, dropping values the text format cannot carry faithfully. */
-export function setOn(gauge: Gauge<string>): Emit {
-  return (labels, value) => {
-    if (Number.isFinite(value)) gauge.set(labels, value);
-  };
+/** The formatted `target` and `account` labels of a job; `account` left out for an unauthenticated probe (see definitions.ts). */
+export function jobBase(target: string, account: string | undefined): string {
+  const base = labelPair('target', target);
+  return account === undefined || account === '' ? base : `${base},${labelPair('account', account)}`;
+}
+
+export function targetBase(target: string): string {
+  return labelPair('target', target);
+}
+
+/** One gauge family per entry of `series`, each over `groups` of (formatted base labels, result). */
+export function writeGauges(
+  out: ExpositionText,
+  series: ReadonlyArray<readonly [MetricDef, Extract]>,
+  subject: Subject,
+  groups: ReadonlyArray<readonly [string, ProbeResult]>,
+): void {
+  for (const [def, extract] of series) {
+    const family = out.family(def.name, def.help(subject), 'gauge');
+    for (const [base, result] of groups) family.group(base, result, extract);
+  }
 }

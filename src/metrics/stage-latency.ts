@@ -1,0 +1,74 @@
+import type { Stage } from '../probe/stages.js';
+import { formatValue, labelPair, type ExpositionText } from './exposition.js';
+
+interface Series {
+  target: string;
+  /** `target="…",stage="…"`, formatted once. */
+  labels: string;
+  /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram per (target, stage), written as text: what prom-client's Histogram kept,
+ * without its per-sample objects at scrape time. Series appear in order of their first
+ * observation and are dropped with their target, as Histogram.remove() did.
+ */
+export class StageLatencyHistogram {
+  // Keyed `stage NUL target`: a stage name holds no NUL, so the key is unambiguous.
+  readonly #series = new Map<string, Series>();
+  readonly #bounds: readonly number[];
+  readonly #name: string;
+  readonly #help: string;
+  /** `name_bucket{le="0.005",` … `name_bucket{le="+Inf",` */
+  readonly #bucketPrefixes: readonly string[];
+
+  constructor(name: string, help: string, bounds: readonly number[]) {
+    this.#name = name;
+    this.#bounds = bounds;
+    this.#help = help;
+    this.#bucketPrefixes = [...bounds.map(formatValue), '+Inf'].map((le) => `${name}_bucket{${labelPair('le', le)},`);
+  }
+
+  observe(target: string, stage: Stage, seconds: number): void {
+    const key = `${stage}\0${target}`;
+    let series = this.#series.get(key);
+    if (!series) {
+      series = {
+        target,
+        labels: `${labelPair('target', target)},${labelPair('stage', stage)}`,
+        counts: new Array<number>(this.#bounds.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      };
+      this.#series.set(key, series);
+    }
+    let bucket = 0;
+    while (bucket < this.#bounds.length && seconds > (this.#bounds[bucket] as number)) bucket += 1;
+    (series.counts[bucket] as number) += 1;
+    series.sum += seconds;
+    series.count += 1;
+  }
+
+  /** Drops every series of a target not in `keep`. */
+  retainTargets(keep: ReadonlySet<string>): void {
+    for (const [key, series] of this.#series) if (!keep.has(series.target)) this.#series.delete(key);
+  }
+
+  writeTo(out: ExpositionText): void {
+    out.family(this.#name, this.#help, 'histogram');
+    const prefixes = this.#bucketPrefixes;
+    const buckets = this.#bounds.length;
+    for (const { labels, counts, sum, count } of this.#series.values()) {
+      let cumulative = 0;
+      for (let i = 0; i < buckets; i += 1) {
+        cumulative += counts[i] as number;
+        out.append(`${prefixes[i]}${labels}} ${cumulative}\n`);
+      }
+      out.append(`${prefixes[buckets]}${labels}} ${count}\n`);
+      out.append(`${this.#name}_sum{${labels}} ${formatValue(sum)}\n${this.#name}_count{${labels}} ${count}\n`);
+    }
+  }
+}

@@ -1,0 +1,182 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Histogram, Registry, type Metric } from 'prom-client';
+import { createMetricsRegistry } from '../../src/metrics/collector.js';
+import {
+  escapeHelp,
+  escapeLabelValue,
+  ExpositionText,
+  formatValue,
+  labelPair,
+  TextRegistry,
+} from '../../src/metrics/exposition.js';
+import { StageLatencyHistogram } from '../../src/metrics/stage-latency.js';
+import { STAGE_LATENCY_BUCKETS } from '../../src/metrics/definitions.js';
+import { ResultStore } from '../../src/scheduler/results.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { testJob as job } from '../helpers/jobs.js';
+import { parseExpositionFull, promtoolCheck } from '../helpers/exposition.js';
+
+describe('exposition text writer', () => {
+  it('escapes label values (backslash, quote, newline) and HELP (backslash, newline)', () => {
+    assert.equal(escapeLabelValue('plain value'), 'plain value');
+    assert.equal(escapeLabelValue('a\\b "c"\nd'), 'a\\\\b \\"c\\"\\nd');
+    assert.equal(escapeLabelValue('\\n'), '\\\\n', 'a literal backslash-n is not a newline');
+    assert.equal(escapeHelp('say "hi"\\ \nnext'), 'say "hi"\\\\ \\nnext');
+    assert.equal(labelPair('mailbox', 'Archiv "alt" Ü'), 'mailbox="Archiv \\"alt\\" Ü"');
+  });
+
+  it('formats values as prom-client does, and the special ones as Prometheus spells them', () => {
+    const cases: [number, string][] = [
+      [0, '0'], [-0, '0'], [42, '42'], [1_760_000_000, '1760000000'], [0.1 + 0.2, '0.30000000000000004'],
+      [5e-7, '5e-7'], [1e21, '1e+21'], [-2.5, '-2.5'], [Infinity, '+Inf'], [-Infinity, '-Inf'], [NaN, 'NaN'],
+    ];
+    for (const [value, text] of cases) assert.equal(formatValue(value), text, String(value));
+  });
+
+  it('writes families with a blank line between them; a repeated label set keeps its place and takes the later value', () => {
+    const out = new ExpositionText();
+    const g = out.family('x_things', 'Things.', 'gauge');
+    g.group('target="a"', [['', 1], [',k="1"', 2], [',k="2"', NaN], [',k="1"', 3], [',k="3"', Infinity]] as const, (pairs, emit) => {
+      for (const [extra, value] of pairs) emit(extra, value);
+    });
+    g.group('target="b"', null, (_, emit) => emit(',k="1"', 4));
+    out.family('x_empty', 'Nothing yet.', 'counter');
+    out.family('x_scalar', 'One.', 'gauge').sample('', 7);
+    assert.equal(
+      out.toString(),
+      [
+        '# HELP x_things Things.',
+        '# TYPE x_things gauge',
+        'x_things{target="a"} 1',
+        'x_things{target="a",k="1"} 3',
+        'x_things{target="b",k="1"} 4',
+        '',
+        '# HELP x_empty Nothing yet.',
+        '# TYPE x_empty counter',
+        '',
+        '# HELP x_scalar One.',
+        '# TYPE x_scalar gauge',
+        'x_scalar 7',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps multi-byte text intact across buffer chunks and growth', () => {
+    const out = new ExpositionText();
+    const family = out.family('x_wide', 'Ünïcödé 😀 help.', 'gauge');
+    let expected = '# HELP x_wide Ünïcödé 😀 help.\n# TYPE x_wide gauge\n';
+    for (let i = 0; i < 20_000; i += 1) {
+      const base = labelPair('target', `ziel-${i}-Ü😀`.repeat(1 + (i % 3)));
+      family.sample(base, i);
+      expected += `x_wide{${base}} ${i}\n`;
+    }
+    assert.ok(Buffer.byteLength(expected) > 1024 * 1024, 'large enough to grow the buffer several times');
+    assert.equal(out.byteLength, Buffer.byteLength(expected));
+    assert.equal(out.toString(), expected);
+  });
+
+  it('TextRegistry puts the written families first, then what is registered with prom-client', async () => {
+    const written = (out: ExpositionText): void => out.family('x_own', 'Ours.', 'gauge').sample('', 1);
+    const alone = new TextRegistry(written);
+    assert.equal(await alone.metrics(), '# HELP x_own Ours.\n# TYPE x_own gauge\nx_own 1\n');
+    assert.equal(alone.contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+
+    const both = new TextRegistry(written);
+    const reference = new Registry();
+    for (const registry of [both, reference]) {
+      new Histogram({ name: 'x_pc', help: 'prom-client\'s.', buckets: [1], registers: [registry] }).observe(0.5);
+    }
+    assert.equal(await both.metrics(), `# HELP x_own Ours.\n# TYPE x_own gauge\nx_own 1\n\n${await reference.metrics()}`);
+  });
+});
+
+describe('stage latency histogram', () => {
+  it('writes exactly what prom-client’s Histogram wrote, series removal and re-creation included', async () => {
+    const ours = new StageLatencyHistogram('x_latency_seconds', 'Latency "of" stages\\.', STAGE_LATENCY_BUCKETS);
+    const registry = new Registry();
+    const theirs = new Histogram({
+      name: 'x_latency_seconds',
+      help: 'Latency "of" stages\\.',
+      labelNames: ['target', 'stage'],
+      buckets: STAGE_LATENCY_BUCKETS,
+      registers: [registry],
+    });
+    const observe = (target: string, stage: 'connect' | 'login', seconds: number): void => {
+      ours.observe(target, stage, seconds);
+      theirs.observe({ target, stage }, seconds);
+    };
+    // On every bound, between bounds, above the last, and sums that do not add up exactly in binary.
+    for (const seconds of [0, ...STAGE_LATENCY_BUCKETS, 0.0051, 0.3, 0.1 + 0.2, 29.999, 31, 1e6]) observe('a', 'connect', seconds);
+    observe('odd "b"\\\n', 'login', 0.07);
+    observe('a', 'login', 2);
+    observe('c', 'connect', 0.02);
+    ours.retainTargets(new Set(['odd "b"\\\n', 'c']));
+    theirs.remove({ target: 'a', stage: 'connect' });
+    theirs.remove({ target: 'a', stage: 'login' });
+    observe('a', 'connect', 0.4); // back after its removal: last, from zero
+
+    const out = new ExpositionText();
+    ours.writeTo(out);
+    assert.equal(out.toString(), await registry.metrics());
+  });
+});
+
+describe('/metrics as a whole', () => {
+  it('is what prom-client’s own formatter writes for the same samples', async () => {
+    const jobs = [job('courier', 'probe-user'), job('anon'), job('odd "t"\\\nx', 'a\nb"\\')];
+    const results = new ResultStore();
+    const registry = createMetricsRegistry({
+      results,
+      jobs: () => jobs,
+      buildInfo: { version: '1 "x"', nodeVersion: 'v20' },
+      reloadState: () => ({ lastReloadSuccessful: true, lastReloadSuccessTimestamp: 1_750_000_000.5 }),
+      processMetrics: false,
+    });
+    for (const [i, j] of jobs.entries()) results.record(j, sampleResult(j.target, j.account, i));
+    const text = await registry.metrics();
+
+    // Re-render the parsed samples through prom-client's Registry formatting, family by family.
+    const { samples, help, types } = parseExpositionFull(text);
+    const reference = new Registry();
+    for (const [name, type] of types) {
+      const own = samples.filter((s) => s.name === name || (type === 'histogram' && /^(.*)_(bucket|sum|count)$/.exec(s.name)?.[1] === name));
+      const values = own.map((s) => ({ metricName: s.name, labels: s.labels, value: s.value }));
+      const metric = { name, help: help.get(name), type, get: () => Promise.resolve({ name, help: help.get(name), type, values }) };
+      reference.registerMetric(metric as unknown as Metric);
+    }
+    assert.equal(text, await reference.metrics());
+    assert.ok(text.includes('imap_mailbox_messages{target="odd \\"t\\"\\\\\\nx",account="a\\nb\\"\\\\",mailbox="Ünï \\"c\\""} 3'));
+    const { code, output } = await promtoolCheck(text);
+    assert.equal(code, 0, output);
+  });
+});
+
+function sampleResult(target: string, account: string | undefined, i: number): ProbeResult {
+  const stages = (['resolve', 'connect', 'greeting', 'starttls', 'login'] as const).map((stage, s) => ({
+    stage,
+    success: !(i === 0 && stage === 'login'),
+    durationSeconds: (s + 1) / 30 + i,
+  }));
+  return {
+    target,
+    account,
+    success: i !== 0,
+    startedAt: 1_760_000_000_000,
+    endedAt: 1_760_000_000_123 + i,
+    durationSeconds: stages.reduce((sum, s) => sum + s.durationSeconds, 0),
+    stages,
+    failure: i === 0 ? { stage: 'login', reason: 'auth_failed', hint: 'h', detail: 'd' } : undefined,
+    facts: {
+      tls: { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', certNotAfter: 1_790_000_000, authorized: true },
+      capabilities: ['IMAP4rev1', 'IDLE', 'idle', 'AUTH=PLAIN'],
+      mailbox: { name: 'Ünï "c"', exists: 3, recent: 0, uidValidity: 7, writable: i % 2 === 0 },
+      lists: [
+        { reference: '', pattern: '*', folders: [] },
+        { reference: 'x\\', pattern: '%', folders: [{ name: 'a', delimiter: '/', flags: [] }] },
+      ],
+    },
+    transcript: [],
+  };
+}
