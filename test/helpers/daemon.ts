@@ -18,8 +18,16 @@ export interface RunningDaemon {
   exited: Promise<number | null>;
 }
 
-/** Starts `imap_exporter` as a real process on a free loopback port and waits until it serves HTTP. */
-export async function startDaemon(configFile: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningDaemon> {
+/**
+ * Starts `imap_exporter` as a real process on a free loopback port and waits until it is
+ * ready (config loaded), or with `until: 'healthy'` only until it serves HTTP.
+ */
+export async function startDaemon(
+  configFile: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  until: 'ready' | 'healthy' = 'ready',
+): Promise<RunningDaemon> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN_JS, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, ...extraArgs], {
     env: { ...process.env, ...env },
@@ -68,9 +76,9 @@ export async function startDaemon(configFile: string, extraArgs: string[] = [], 
       return { code: child.exitCode, signal: child.signalCode, ms: Date.now() - started };
     },
   };
-  await daemon.waitFor('the daemon to serve /-/healthy', async () => {
+  await daemon.waitFor(`the daemon to answer /-/${until}`, async () => {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}:\n${output}`);
-    return (await daemon.get('/-/healthy')).status === 200 ? true : undefined;
+    return (await daemon.get(`/-/${until}`)).status === 200 ? true : undefined;
   });
   return daemon;
 }

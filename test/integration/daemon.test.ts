@@ -142,7 +142,6 @@ describe('imap_exporter shutdown', () => {
     await writeFile(config, `targets:\n${plainTarget('hung', silentServer, { interval: '1m', timeout: '50s' })}`);
     const lone = await startDaemon(config);
     try {
-      await lone.waitFor('the config to load', async () => ((await lone.get('/-/ready')).status === 200 ? true : undefined));
       // An on-demand probe holds a connection to the silent server for up to 50 s.
       const pending = lone.get('/probe?target=hung').catch((error: unknown) => error);
       await lone.waitFor('the probe to connect', async () => (silentServer.openConnections() > 0 ? true : undefined));
@@ -160,7 +159,7 @@ describe('imap_exporter shutdown', () => {
   it('SIGTERM during start-up still exits 0', async () => {
     const config = join(dovecot.dir, 'empty.yaml');
     await writeFile(config, 'targets: []\n');
-    const early = await startDaemon(config);
+    const early = await startDaemon(config, [], {}, 'healthy');
     const stopped = await early.stop('SIGTERM');
     assert.deepEqual([stopped.code, stopped.signal], [0, null], early.logs());
   });
