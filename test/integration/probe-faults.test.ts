@@ -261,6 +261,35 @@ describe('probe engine: authentication and TLS rules', () => {
     assertNoPassword(result);
   });
 
+  it('AUTHENTICATE XOAUTH2: the token rides on SASL-IR; a refusal answers the error challenge and is auth_failed', async () => {
+    const xoauth2 = (good: string) =>
+      imap({
+        capabilities: ['IMAP4rev1', 'SASL-IR', 'AUTH=XOAUTH2'],
+        overrides: {
+          AUTHENTICATE: async (conn, cmd, session) => {
+            const [mechanism, payload = ''] = cmd.args;
+            const decoded = Buffer.from(payload, 'base64').toString('utf8');
+            if (mechanism === 'XOAUTH2' && decoded === `user=alice\x01auth=Bearer ${good}\x01\x01`) {
+              session.user = 'alice';
+              conn.write(`${cmd.tag} OK Success\r\n`);
+              return;
+            }
+            // RFC 7628 style: an error challenge, the client's empty answer, then NO.
+            conn.write(`+ ${Buffer.from('{"status":"401"}').toString('base64')}\r\n`);
+            await conn.readLine();
+            conn.write(`${cmd.tag} NO [AUTHENTICATIONFAILED] Invalid credentials\r\n`);
+          },
+        },
+      });
+    const ok = await probeAgainst(xoauth2(PASSWORD), { account: account({ auth: 'xoauth2' }) });
+    assert.equal(ok.result.success, true, formatTranscript(ok.result.transcript));
+    assert.match(formatTranscript(ok.result.transcript), /C: a\d+ AUTHENTICATE XOAUTH2 \*\*\*/);
+    assertNoPassword(ok.result);
+    const refused = await probeAgainst(xoauth2('another-token'), { account: account({ auth: 'xoauth2' }) });
+    assertFailed(refused.result, 'login', 'auth_failed');
+    assertNoPassword(refused.result);
+  });
+
   it('a mechanism not advertised: auth_mechanism_unsupported', async () => {
     const { result } = await probeAgainst(imap(), { account: account({ auth: 'xoauth2' }) });
     assertFailed(result, 'login', 'auth_mechanism_unsupported');
