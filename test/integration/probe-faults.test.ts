@@ -235,6 +235,21 @@ describe('probe engine: authentication and TLS rules', () => {
     assertNoPassword(result);
   });
 
+  it('LOGIN with a non-ASCII password sends it as a literal, with and without LITERAL+', async () => {
+    const unicode = 'pässwörd-✓';
+    for (const capabilities of [['IMAP4rev1', 'LITERAL+'], ['IMAP4rev1']]) {
+      const { result, server } = await probeAgainst(imap({ users: { alice: unicode }, capabilities }), {
+        account: account({ password: () => Promise.resolve(unicode) }),
+      });
+      assert.equal(result.success, true, `${capabilities.join(' ')}\n${formatTranscript(result.transcript)}`);
+      assert.ok(server.received.some((line) => line.includes(unicode)), 'the server got the password');
+      assert.ok(!JSON.stringify(result).includes(unicode), 'the password leaked into the result');
+      // A synchronizing literal waits for the server's `+`; LITERAL+ sends it in one go.
+      const continued = result.transcript.some((e) => e.direction === 'S' && e.text.startsWith('+'));
+      assert.equal(continued, !capabilities.includes('LITERAL+'), formatTranscript(result.transcript));
+    }
+  });
+
   it('AUTHENTICATE PLAIN rides on SASL-IR when advertised, else waits for the continuation', async () => {
     const withIr = await probeAgainst(imap(), { account: account({ auth: 'plain' }) });
     assert.equal(withIr.result.success, true, formatTranscript(withIr.result.transcript));
