@@ -23,8 +23,15 @@ export class ResponseFramer {
   private scanFrom = 0;
   /** While a literal is incomplete: the offset where it ends. */
   private literalEnd: number | undefined;
+  /**
+   * One response may hold a literal and the line text around it, not more: without this
+   * bound a chain of small literals (`{1}\r\na {1}\r\na …`) would grow without end.
+   */
+  private readonly maxResponseBytes: number;
 
-  constructor(private readonly limits: FramingLimits) {}
+  constructor(private readonly limits: FramingLimits) {
+    this.maxResponseBytes = limits.maxLiteralBytes + 2 * limits.maxLineBytes;
+  }
 
   /** Adds bytes and returns every response they complete. Throws ImapProtocolError on a limit. */
   push(chunk: Buffer): Buffer[] {
@@ -58,6 +65,9 @@ export class ResponseFramer {
       }
       // The literal's bytes are data, not lines: skip them, then the response goes on.
       this.literalEnd = lf + 1 + literalSize;
+      if (this.literalEnd > this.maxResponseBytes) {
+        throw new ImapLimitError(`response longer than ${this.maxResponseBytes} bytes`);
+      }
     }
   }
 

@@ -39,6 +39,13 @@ describe('ResponseFramer', () => {
     assert.throws(() => huge.push(Buffer.from('* LIST () "." {99999999999999999999}\r\n')), ImapLimitError);
   });
 
+  it('rejects a response that chains small literals past its total bound', () => {
+    const framer = new ResponseFramer(limits);
+    // Bound: one literal (50) plus two lines (2 × 100) = 250 bytes; each link is 6 bytes.
+    const chain = Buffer.from('* X {1}\r\na'.repeat(10) + ' {1}\r\na'.repeat(60));
+    assert.throws(() => framer.push(chain), /response longer than 250 bytes/);
+  });
+
   it('accepts bare LF line ends', () => {
     const framer = new ResponseFramer(limits);
     assert.deepEqual(texts(framer.push(Buffer.from('* OK a\n* OK b\n'))), ['* OK a\n', '* OK b\n']);
