@@ -72,10 +72,16 @@ export const TARGET_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
     m.CAPABILITY,
     (r, emit) => {
       // Capability names are case-insensitive (RFC 3501); one spelling keeps series stable.
-      for (const capability of r.facts.capabilities ?? []) emit(`,${labelPair('capability', capability.toUpperCase())}`, 1);
+      // A server picks these label values: bound them, or one 64 KiB CAPABILITY line becomes 10,000 series.
+      const exported = (r.facts.capabilities ?? []).filter((c) => c.length <= MAX_CAPABILITY_LENGTH).slice(0, MAX_CAPABILITIES);
+      for (const capability of exported) emit(`,${labelPair('capability', capability.toUpperCase())}`, 1);
     },
   ],
 ];
+
+/** Real servers advertise 10 to 50 capabilities, each a short word. */
+const MAX_CAPABILITIES = 100;
+const MAX_CAPABILITY_LENGTH = 64;
 
 function mailbox(read: (mb: NonNullable<ProbeResult['facts']['mailbox']>) => number | undefined): Extract {
   return (r, emit) => {

@@ -177,6 +177,19 @@ describe('/metrics collector', () => {
     assert.equal(value(samples, 'imap_probes_total', { target: 'anon' }), 1);
   });
 
+  it('a server cannot blow up cardinality through its CAPABILITY line', async () => {
+    const j = job('flood');
+    const { results, scrape } = setup([j]);
+    const capabilities = ['IMAP4rev1', 'X'.repeat(65), ...Array.from({ length: 5000 }, (_, i) => `X-CAP-${i}`)];
+    const flooded = unauthenticated(j, 1_760_000_000_000);
+    results.record(j, { ...flooded, facts: { ...flooded.facts, capabilities } });
+    const { samples } = await scrape();
+    const exported = select(samples, 'imap_server_capability', { target: 'flood' }).map((s) => s.labels.capability);
+    assert.equal(exported.length, 100);
+    assert.equal(exported[0], 'IMAP4REV1');
+    assert.ok(exported.every((c) => c.length <= 64));
+  });
+
   it('an expired certificate fails at tls and still reports its notAfter', async () => {
     const j = job('old', 'probe-user');
     const { results, scrape } = setup([j]);
