@@ -193,6 +193,19 @@ describe('probe engine against a faulty server', () => {
     assert.match(formatTranscript(result.transcript), /C: a\d+ LOGIN "alice" \*\*\*/);
   });
 
+  it('a server that closes on LOGOUT without answering has still ended the session', async () => {
+    const closing = imap({ overrides: { LOGOUT: (conn) => conn.destroy() } });
+    const { result } = await probeAgainst(closing);
+    assert.equal(result.success, true, formatTranscript(result.transcript));
+    assert.match(formatTranscript(result.transcript), /closed the connection without \* BYE/);
+  });
+
+  it('a server that never answers LOGOUT: logout/timeout', async () => {
+    const mute = imap({ overrides: { LOGOUT: () => undefined } });
+    const { result } = await probeAgainst(mute, { timeoutMs: 800 });
+    assertFailed(result, 'logout', 'timeout');
+  });
+
   it('refused connection: connect/connection_refused', async () => {
     const port = await closedPort();
     const result = await runProbe(spec({ host: '127.0.0.1', port }));

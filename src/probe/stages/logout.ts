@@ -3,7 +3,7 @@ import type { ProbeContext } from '../context.js';
 import { requireSession } from '../context.js';
 import { ProbeError } from '../errors.js';
 
-/** LOGOUT: `* BYE` then the tagged OK. A server that closes right after its BYE has still logged us out. */
+/** LOGOUT, then the tagged OK or the server closing the connection: either ends the session. */
 export async function logoutStage(ctx: ProbeContext): Promise<void> {
   const session = requireSession(ctx);
   try {
@@ -12,7 +12,8 @@ export async function logoutStage(ctx: ProbeContext): Promise<void> {
       throw new ProbeError('protocol_error', `LOGOUT answered ${answer.status} ${answer.tagged.text}`.trim());
     }
   } catch (error) {
-    if (!(error instanceof ConnectionClosedError && session.byeReceived)) throw error;
+    if (!(error instanceof ConnectionClosedError)) throw error;
+    ctx.transcript.record('-', `the server closed the connection ${session.byeReceived ? 'after * BYE' : 'without * BYE'}, before the tagged OK`);
   }
   ctx.socket?.end();
 }
