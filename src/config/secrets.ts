@@ -2,8 +2,9 @@
  * Where an account's password comes from, and the one place that reads it.
  * Messages here name the file or variable, never the value (CONTRACT §5).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
+import { cachedFile } from '../fs/cached-file.js';
 
 /** An inline password that prints as *** in logs, JSON and inspect(). */
 export class Secret {
@@ -57,48 +58,33 @@ function withoutTrailingNewline(text: string): string {
   return text;
 }
 
+async function readPasswordText(path: string): Promise<string> {
+  return withoutTrailingNewline(await readFile(path, 'utf8'));
+}
+
+/** Names the file and the fs error code, never anything read from the file. */
+function unreadable(path: string, error: unknown): Error {
+  return new Error(`cannot read password file ${path}: ${describeFsError(error)}`, { cause: error });
+}
+
 async function readPasswordFile(path: string): Promise<string> {
   try {
-    return withoutTrailingNewline(await readFile(path, 'utf8'));
+    return await readPasswordText(path);
   } catch (error) {
-    throw new Error(`cannot read password file ${path}: ${describeFsError(error)}`, { cause: error });
+    throw unreadable(path, error);
   }
 }
 
-// File timestamps tick in jiffies: a same-size rewrite this soon after the last one may
-// keep the mtime, so such a file is re-read rather than trusted (git's "racily clean").
-const RACY_MS = 2_000;
-
-interface FileVersion {
-  id: string;
-  racy: boolean;
-}
-
-/** Identifies one version of a file; a rotation (rewrite or symlink swap) changes it. */
-async function fileVersion(path: string): Promise<FileVersion> {
-  try {
-    const s = await stat(path, { bigint: true });
-    return {
-      id: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,
-      racy: Date.now() - Number(s.mtimeMs) < RACY_MS,
-    };
-  } catch (error) {
-    throw new Error(`cannot read password file ${path}: ${describeFsError(error)}`, { cause: error });
-  }
-}
-
-/** Re-reads the file only when it changed since the last read (or changed too recently to tell). */
+/** Re-reads the password file only when it changed since the last read (or changed too recently to tell). */
 export function cachedFileReader(
   path: string,
-  read: (path: string) => Promise<string> = readPasswordFile,
+  read: (path: string) => Promise<string> = readPasswordText,
 ): () => Promise<string> {
-  let cached: { version: FileVersion; value: string } | undefined;
-  return async () => {
-    // Taken before reading: a write racing the read changes it again, so the next call re-reads.
-    const version = await fileVersion(path);
-    if (!cached || cached.version.racy || cached.version.id !== version.id) cached = { version, value: await read(path) };
-    return cached.value;
-  };
+  const cached = cachedFile(path, read);
+  return () =>
+    cached().catch((error: unknown) => {
+      throw unreadable(path, error);
+    });
 }
 
 function describeSource(source: PasswordSource): string {

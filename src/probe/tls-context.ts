@@ -1,5 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { cachedFile } from '../fs/cached-file.js';
 import { ProbeError } from './errors.js';
 
 /**
@@ -7,19 +8,18 @@ import { ProbeError } from './errors.js';
  * context parses the CA bundle, which would otherwise cost every TLS probe a
  * millisecond or two of CPU — real money at thousands of targets.
  */
-const byCaFile = new Map<string, { version: string; context: SecureContext }>();
+const byCaFile = new Map<string, () => Promise<SecureContext>>();
 let systemDefault: SecureContext | undefined;
 
 export async function secureContextFor(caFile: string | undefined): Promise<SecureContext> {
   if (caFile === undefined) return (systemDefault ??= createSecureContext());
+  let context = byCaFile.get(caFile);
+  if (!context) {
+    context = cachedFile(caFile, async (path) => createSecureContext({ ca: await readFile(path) }));
+    byCaFile.set(caFile, context);
+  }
   try {
-    const info = await stat(caFile);
-    const version = `${info.ino}:${info.size}:${info.mtimeMs}`;
-    const cached = byCaFile.get(caFile);
-    if (cached?.version === version) return cached.context;
-    const context = createSecureContext({ ca: await readFile(caFile) });
-    byCaFile.set(caFile, { version, context });
-    return context;
+    return await context();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new ProbeError('tls_certificate_invalid', `cannot use ca_file ${caFile}: ${code}`, { cause: error });
