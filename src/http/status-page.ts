@@ -24,16 +24,22 @@ th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}t
  * Plain HTML built as one string; no JavaScript, no build step.
  */
 export function renderStatusPage(view: StatusPageView): string {
-  const failing = view.jobs.filter((job) => view.results(job.key)?.latest?.success === false).length;
+  const state = (job: ProbeJob) => {
+    const latest = view.results(job.key)?.latest;
+    return !latest ? 1 : latest.success ? 2 : 0;
+  };
+  // What is down comes first: that is what the operator opened the page for.
+  const ordered = [...view.jobs].sort((a, b) => state(a) - state(b));
+  const failing = ordered.filter((job) => state(job) === 0).length;
   const head = STAGES.map((stage) => `<th>${stage}</th>`).join('');
-  const rows = view.jobs.map((job) => renderRow(job, view)).join('\n');
+  const rows = ordered.map((job) => renderRow(job, view)).join('\n');
   const reload = view.lastReloadSuccessful ? '' : ' <b class="fail">the last config reload failed: see the logs</b>';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>imap_exporter</title><style>${STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>imap_exporter</title><style>${STYLE}</style></head>
 <body><h1>imap_exporter</h1>
 <p>${view.jobs.length} probe jobs, ${failing} failing. Config <code>${escapeHtml(view.configPath)}</code>.${reload}
 Version ${escapeHtml(view.version)}. <a href="/metrics">/metrics</a></p>
-<table><caption>Latest scheduled probe per target × account; times in milliseconds.</caption>
+<table><caption>Latest scheduled probe per target × account, failing first; times in milliseconds. The page reloads every 30 s.</caption>
 <thead><tr><th>target</th><th>account</th><th>state</th>${head}<th>last failure</th><th>last success</th><th>cert days left</th><th>next run</th><th>links</th></tr></thead>
 <tbody>
 ${rows}
