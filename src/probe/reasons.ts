@@ -30,8 +30,6 @@ export const REASON_HINTS = {
 
 export type Reason = keyof typeof REASON_HINTS;
 
-export const REASONS = Object.keys(REASON_HINTS) as Reason[];
-
 export function hintFor(reason: Reason): string {
   return REASON_HINTS[reason];
 }

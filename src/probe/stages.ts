@@ -12,7 +12,3 @@ export const STAGES = [
 ] as const;
 
 export type Stage = (typeof STAGES)[number];
-
-export function isStage(value: string): value is Stage {
-  return (STAGES as readonly string[]).includes(value);
-}
