@@ -121,7 +121,7 @@ function logResult(logger: Logger, job: ProbeJob, result: ProbeResult, outcome: 
   const fields = { target: job.target, account: job.account, duration_seconds: round(result.durationSeconds) };
   if (result.failure) {
     const { stage, reason, detail } = result.failure;
-    logger.warn({ ...fields, stage, reason, detail, state_change: outcome.changed || outcome.previous === undefined }, 'probe failed');
+    logger.warn({ ...fields, phase: stage, reason, detail, state_change: outcome.changed || outcome.previous === undefined }, 'probe failed');
   } else if (outcome.changed) {
     logger.info({ ...fields, state_change: true }, 'probe recovered');
   } else {

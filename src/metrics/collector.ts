@@ -74,7 +74,7 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): Registry
     perJob(out, m.PROBES_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.probesTotal ?? 0));
     perJob(out, m.FAILURES_TOTAL, 'counter', snapshot, (state, emit) => {
       // One entry per (stage, reason) in the store, so no label set repeats.
-      for (const f of state?.failures ?? []) emit(`,${labelPair('stage', f.stage)},${labelPair('reason', f.reason)}`, f.count);
+      for (const f of state?.failures ?? []) emit(`,${labelPair('phase', f.stage)},${labelPair('reason', f.reason)}`, f.count);
     });
     perJob(out, m.SKIPPED_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.skippedTotal ?? 0));
     latency.writeTo(out);

@@ -45,13 +45,13 @@ export const PROBE_SUCCESS = def(
     (s === 'scheduled' ? " Probes run on the exporter's own schedule, not per scrape; /probe runs one on demand." : ''),
 );
 export const STAGE_SUCCESS = def(
-  'imap_probe_stage_success',
-  [...JOB, 'stage'],
+  'imap_probe_phase_success',
+  [...JOB, 'phase'],
   (s) => `1 if the stage succeeded in ${probeOf(s)}, 0 if it failed; a stage not reached has no series.`,
 );
 export const STAGE_DURATION = def(
-  'imap_probe_stage_duration_seconds',
-  [...JOB, 'stage'],
+  'imap_probe_phase_duration_seconds',
+  [...JOB, 'phase'],
   (s) => `Seconds each reached stage took in ${probeOf(s)}.`,
 );
 export const PROBE_DURATION = def('imap_probe_duration_seconds', JOB, (s) => `Seconds ${probeOf(s)} took, all stages.`);
@@ -112,7 +112,7 @@ export const LAST_SUCCESS = def(
 export const PROBES_TOTAL = def('imap_probes_total', JOB, () => 'Scheduled probes run since the exporter started.');
 export const FAILURES_TOTAL = def(
   'imap_probe_failures_total',
-  [...JOB, 'stage', 'reason'],
+  [...JOB, 'phase', 'reason'],
   () => 'Scheduled probes that failed since the exporter started, by failed stage and reason.',
 );
 export const SKIPPED_TOTAL = def(
@@ -121,8 +121,8 @@ export const SKIPPED_TOTAL = def(
   () => 'Scheduled runs skipped because the previous run of the same probe was still running.',
 );
 export const STAGE_LATENCY = def(
-  'imap_probe_stage_latency_seconds',
-  ['target', 'stage'],
+  'imap_probe_phase_latency_seconds',
+  ['target', 'phase'],
   () =>
     'Seconds each stage took when it succeeded, over every scheduled probe since the exporter started ' +
     '(a failed stage measures time-to-fail and is counted in imap_probe_failures_total instead).',

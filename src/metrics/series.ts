@@ -17,7 +17,7 @@ const flag = (b: boolean): number => (b ? 1 : 0);
 const stageLabels = new Map<string, string>();
 function stageLabel(stage: string): string {
   let text = stageLabels.get(stage);
-  if (text === undefined) stageLabels.set(stage, (text = `,${labelPair('stage', stage)}`));
+  if (text === undefined) stageLabels.set(stage, (text = `,${labelPair('phase', stage)}`));
   return text;
 }
 

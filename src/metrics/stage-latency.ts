@@ -3,7 +3,7 @@ import { formatValue, labelPair, type ExpositionText } from './exposition.js';
 
 interface Series {
   target: string;
-  /** `target="…",stage="…"`, formatted once. */
+  /** `target="…",phase="…"`, formatted once. */
   labels: string;
   /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
   counts: number[];
@@ -38,7 +38,7 @@ export class StageLatencyHistogram {
     if (!series) {
       series = {
         target,
-        labels: `${labelPair('target', target)},${labelPair('stage', stage)}`,
+        labels: `${labelPair('target', target)},${labelPair('phase', stage)}`,
         counts: new Array<number>(this.#bounds.length + 1).fill(0),
         sum: 0,
         count: 0,

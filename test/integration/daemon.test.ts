@@ -50,11 +50,11 @@ const value = (samples: Sample[], name: string, labels: Record<string, string>) 
 describe('imap_exporter daemon against a real Dovecot', () => {
   it('exports every stage of a good account, with durations', async () => {
     const samples = await scrapeUntil('alice to pass', (s) => value(s, 'imap_probe_success', alice) === 1);
-    const stages = select(samples, 'imap_probe_stage_success', alice);
-    assert.deepEqual(stages.map((s) => s.labels.stage).sort(), [...FULL_STAGES].sort());
+    const stages = select(samples, 'imap_probe_phase_success', alice);
+    assert.deepEqual(stages.map((s) => s.labels.phase).sort(), [...FULL_STAGES].sort());
     assert.ok(stages.every((s) => s.value === 1));
     for (const stage of FULL_STAGES) {
-      assert.ok(value(samples, 'imap_probe_stage_duration_seconds', { ...alice, stage })! > 0, stage);
+      assert.ok(value(samples, 'imap_probe_phase_duration_seconds', { ...alice, phase: stage })! > 0, stage);
     }
     assert.ok(value(samples, 'imap_probe_duration_seconds', alice)! > 0);
     assert.ok(value(samples, 'imap_probe_last_success_timestamp_seconds', alice)! > Date.now() / 1000 - 60);
@@ -77,12 +77,12 @@ describe('imap_exporter daemon against a real Dovecot', () => {
   });
 
   it('a wrong password: login 0, failures counting up by stage and reason, no select/list series', async () => {
-    const failures = { ...bob, stage: 'login', reason: 'auth_failed' };
+    const failures = { ...bob, phase: 'login', reason: 'auth_failed' };
     const samples = await scrapeUntil('two auth failures', (s) => (value(s, 'imap_probe_failures_total', failures) ?? 0) >= 2);
     assert.equal(value(samples, 'imap_probe_success', bob), 0);
-    assert.equal(value(samples, 'imap_probe_stage_success', { ...bob, stage: 'login' }), 0);
-    assert.equal(find(samples, 'imap_probe_stage_success', { ...bob, stage: 'select' }), undefined);
-    assert.equal(find(samples, 'imap_probe_stage_success', { ...bob, stage: 'list' }), undefined);
+    assert.equal(value(samples, 'imap_probe_phase_success', { ...bob, phase: 'login' }), 0);
+    assert.equal(find(samples, 'imap_probe_phase_success', { ...bob, phase: 'select' }), undefined);
+    assert.equal(find(samples, 'imap_probe_phase_success', { ...bob, phase: 'list' }), undefined);
     assert.equal(select(samples, 'imap_mailbox_messages', bob).length, 0);
     assert.equal(find(samples, 'imap_probe_last_success_timestamp_seconds', bob), undefined);
     const later = await scrapeUntil('the failure counter to grow', (s) => value(s, 'imap_probe_failures_total', failures)! > value(samples, 'imap_probe_failures_total', failures)!);
@@ -90,9 +90,9 @@ describe('imap_exporter daemon against a real Dovecot', () => {
   });
 
   it('a hung server times out in greeting without delaying the others', async () => {
-    const hungFailure = { target: 'hung', stage: 'greeting', reason: 'timeout' };
+    const hungFailure = { target: 'hung', phase: 'greeting', reason: 'timeout' };
     const samples = await scrapeUntil('two hung timeouts', (s) => (value(s, 'imap_probe_failures_total', hungFailure) ?? 0) >= 2);
-    assert.equal(value(samples, 'imap_probe_stage_success', { target: 'hung', stage: 'greeting' }), 0);
+    assert.equal(value(samples, 'imap_probe_phase_success', { target: 'hung', phase: 'greeting' }), 0);
     // Alice ran on her own schedule meanwhile: her last run is recent.
     assert.ok(value(samples, 'imap_probe_last_run_timestamp_seconds', alice)! > Date.now() / 1000 - 3);
   });
@@ -108,7 +108,7 @@ describe('imap_exporter daemon against a real Dovecot', () => {
     const lines = daemon.logs().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const failure = lines.find((l) => l.msg === 'probe failed' && l.account === 'bob-wrong');
     assert.ok(failure, 'a probe failed line for bob');
-    assert.deepEqual([failure.target, failure.stage, failure.reason], ['dovecot', 'login', 'auth_failed']);
+    assert.deepEqual([failure.target, failure.phase, failure.reason], ['dovecot', 'login', 'auth_failed']);
     assert.ok(!lines.some((l) => l.msg === 'probe succeeded'), 'successes are not logged at info');
     assert.ok(!daemon.logs().includes(WRONG_PASSWORD));
     assert.ok(!daemon.logs().includes(dovecot.accounts.alice.password));
@@ -116,14 +116,14 @@ describe('imap_exporter daemon against a real Dovecot', () => {
 
   it('Dovecot stopped: connect fails with connection_refused within one interval; restarted: it recovers', async () => {
     await dovecot.kill();
-    const refused = { ...alice, stage: 'connect', reason: 'connection_refused' };
+    const refused = { ...alice, phase: 'connect', reason: 'connection_refused' };
     const down = await scrapeUntil('connection_refused', (s) => (value(s, 'imap_probe_failures_total', refused) ?? 0) >= 1, 5000);
     assert.equal(value(down, 'imap_probe_success', alice), 0);
-    assert.equal(value(down, 'imap_probe_stage_success', { ...alice, stage: 'connect' }), 0);
-    assert.equal(find(down, 'imap_probe_stage_success', { ...alice, stage: 'greeting' }), undefined);
+    assert.equal(value(down, 'imap_probe_phase_success', { ...alice, phase: 'connect' }), 0);
+    assert.equal(find(down, 'imap_probe_phase_success', { ...alice, phase: 'greeting' }), undefined);
     await dovecot.restart();
     const up = await scrapeUntil('alice to recover', (s) => value(s, 'imap_probe_success', alice) === 1, 5000);
-    assert.equal(value(up, 'imap_probe_stage_success', { ...alice, stage: 'connect' }), 1);
+    assert.equal(value(up, 'imap_probe_phase_success', { ...alice, phase: 'connect' }), 1);
     assert.match(daemon.logs(), /"msg":"probe recovered"/);
   });
 

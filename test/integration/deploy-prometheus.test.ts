@@ -121,7 +121,7 @@ before(async () => {
       const ok =
         find(samples, 'imap_probe_success', alice)?.value === 1 &&
         find(samples, 'imap_probe_success', imaps)?.value === 1 &&
-        (find(samples, 'imap_probe_failures_total', { ...bob, stage: 'login', reason: 'auth_failed' })?.value ?? 0) >= 1;
+        (find(samples, 'imap_probe_failures_total', { ...bob, phase: 'login', reason: 'auth_failed' })?.value ?? 0) >= 1;
       return ok ? samples : undefined;
     }),
     startPrometheus(configs[0], { 'imap-exporter.rules.yaml': withShortFor(readRepoFile(RULES_PATH), '2s') }),
@@ -195,7 +195,7 @@ test('scheduled mode: prometheus.yml scrapes the exporter, alice passes, ImapLog
     { ...firing.mine.labels },
     {
       alertname: 'ImapLoginFailing', severity: 'critical', job: 'imap_exporter', instance: exporter,
-      ...bob, stage: 'login', reason: 'auth_failed',
+      ...bob, phase: 'login', reason: 'auth_failed',
     },
   );
   assert.match(firing.mine.annotations.description ?? '', /^dovecot \(account bob-wrong\): stage login failed on every probe, /);
@@ -219,7 +219,7 @@ test('scheduled mode: prometheus.yml scrapes the exporter, alice passes, ImapLog
   for (const q of queries) {
     const promql = q
       .replace(/^label_values\((.*),\s*\w+\)$/, '$1')
-      .replace(/\$(target|account|stage)\b/g, '.*')
+      .replace(/\$(target|account|phase)\b/g, '.*')
       .replace(/\$__rate_interval|\$__range|\$__interval/g, '1m');
     const result = await query(p, promql);
     if (result.length === 0) empty.push(q);
@@ -251,6 +251,6 @@ test('probe mode: probe-mode.yml passes target and account to the real /probe an
       ['dovecot/bob-wrong', 'dovecot', 'bob-wrong', '0'],
     ],
   );
-  const login = await query(p, 'imap_probe_stage_success{job="imap_probe", stage="login"}');
+  const login = await query(p, 'imap_probe_phase_success{job="imap_probe", phase="login"}');
   assert.deepEqual(login.map((s) => [s.metric.instance, s.value[1]]).sort(), [['dovecot/alice', '1'], ['dovecot/bob-wrong', '0']]);
 });

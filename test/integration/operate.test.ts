@@ -50,7 +50,7 @@ describe('/probe', () => {
     assert.match(type ?? '', /^text\/plain; version=0\.0\.4/);
     const samples = parseExposition(text);
     assert.equal(value(samples, 'imap_probe_success', { target: 'dovecot', account: 'alice' }), 1);
-    assert.equal(select(samples, 'imap_probe_stage_success', { account: 'alice' }).length, 7);
+    assert.equal(select(samples, 'imap_probe_phase_success', { account: 'alice' }).length, 7);
     assert.equal(value(samples, 'imap_mailbox_messages', { target: 'dovecot', account: 'alice', mailbox: 'INBOX' }), dovecot.expected.inboxMessages);
     assert.equal(select(samples, 'imap_probe_success').length, 1, 'no other job in a /probe answer');
     assert.equal(select(samples, 'process_cpu_user_seconds_total').length, 0);
@@ -59,8 +59,8 @@ describe('/probe', () => {
   it('a bad account: login 0 and no select/list series', async () => {
     const samples = parseExposition((await daemon.get('/probe?target=dovecot&account=bob-wrong')).text);
     assert.equal(value(samples, 'imap_probe_success', { target: 'dovecot', account: 'bob-wrong' }), 0);
-    assert.equal(value(samples, 'imap_probe_stage_success', { target: 'dovecot', account: 'bob-wrong', stage: 'login' }), 0);
-    assert.equal(find(samples, 'imap_probe_stage_success', { target: 'dovecot', account: 'bob-wrong', stage: 'select' }), undefined);
+    assert.equal(value(samples, 'imap_probe_phase_success', { target: 'dovecot', account: 'bob-wrong', phase: 'login' }), 0);
+    assert.equal(find(samples, 'imap_probe_phase_success', { target: 'dovecot', account: 'bob-wrong', phase: 'select' }), undefined);
   });
 
   it('debug=true: the stage table, reason, hint and the redacted transcript with the server words', async () => {
@@ -82,7 +82,7 @@ describe('/probe', () => {
   it('without account: an unauthenticated probe of the configured target', async () => {
     const samples = parseExposition((await daemon.get('/probe?target=dovecot')).text);
     assert.equal(value(samples, 'imap_probe_success', { target: 'dovecot' }), 1);
-    assert.equal(find(samples, 'imap_probe_stage_success', { target: 'dovecot', stage: 'login' }), undefined);
+    assert.equal(find(samples, 'imap_probe_phase_success', { target: 'dovecot', phase: 'login' }), undefined);
   });
 
   it('400 for an unknown target or account, and no way to name a host that is not configured', async () => {
@@ -151,7 +151,7 @@ describe('password rotation and live reload', () => {
   it('a password file changed on disk is read before the next probe, without a reload', async () => {
     await writeFile(join(dovecot.dir, 'alice.pw'), 'rotated-but-wrong\n');
     await daemon.waitFor('alice to fail with the new file', async () =>
-      value(await daemon.scrape(), 'imap_probe_failures_total', { ...alice, stage: 'login', reason: 'auth_failed' }) ? true : undefined);
+      value(await daemon.scrape(), 'imap_probe_failures_total', { ...alice, phase: 'login', reason: 'auth_failed' }) ? true : undefined);
     await writeFile(join(dovecot.dir, 'alice.pw'), `${dovecot.accounts.alice.password}\n`);
     await daemon.waitFor('alice to pass again', async () => (value(await daemon.scrape(), 'imap_probe_success', alice) === 1 ? true : undefined));
     assert.ok(!daemon.logs().includes('rotated-but-wrong'));

@@ -69,7 +69,7 @@ test('dashboard: ${datasource}, target and account variables; every query uses t
   assert.equal(ds.query, 'prometheus');
   assert.equal(queryOf(variable('target')), 'label_values(imap_probe_success, target)');
   assert.equal(queryOf(variable('account')), 'label_values(imap_probe_success{target=~"$target"}, account)');
-  for (const name of ['target', 'account', 'stage']) {
+  for (const name of ['target', 'account', 'phase']) {
     const v = variable(name);
     assert.equal(v.includeAll, true);
     // ".*" rather than Grafana's default value list, so "All" also matches probes without an account.
@@ -89,8 +89,8 @@ test('dashboard: the promised panels exist', () => {
   const byMetric = (metric: string): Panel[] => queryPanels.filter((p) => p.targets?.some((t) => t.expr.includes(metric)));
   for (const metric of [
     'imap_probe_success', // probe success over time
-    'imap_probe_stage_latency_seconds_bucket', // per-stage latency quantiles and heatmap
-    'imap_probe_stage_duration_seconds', // stage durations of the last probe
+    'imap_probe_phase_latency_seconds_bucket', // per-stage latency quantiles and heatmap
+    'imap_probe_phase_duration_seconds', // stage durations of the last probe
     'imap_probe_failures_total', // failures by reason
     'imap_tls_cert_not_after_timestamp_seconds', // certificate days left
     'imap_folders', // folder counts
@@ -100,7 +100,7 @@ test('dashboard: the promised panels exist', () => {
   }
   assert.ok(queryPanels.some((p) => p.type === 'heatmap'));
   assert.ok(byMetric('histogram_quantile(0.9').length > 0, 'a p90 panel');
-  assert.ok(byMetric('by (target, account, stage, reason)').length > 0, 'failures split by reason');
+  assert.ok(byMetric('by (target, account, phase, reason)').length > 0, 'failures split by reason');
 });
 
 test('dashboard: metricNamesInDashboard finds only metrics of the contract', () => {

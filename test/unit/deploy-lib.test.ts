@@ -107,10 +107,10 @@ export function scrapedNames(families: Record<string, 'gauge' | 'counter' | 'his
  */
 export const CONTRACT_METRICS: Record<string, 'gauge' | 'counter' | 'histogram'> = {
   imap_probe_success: 'gauge',
-  imap_probe_stage_success: 'gauge',
-  imap_probe_stage_duration_seconds: 'gauge',
+  imap_probe_phase_success: 'gauge',
+  imap_probe_phase_duration_seconds: 'gauge',
   imap_probe_duration_seconds: 'gauge',
-  imap_probe_stage_latency_seconds: 'histogram',
+  imap_probe_phase_latency_seconds: 'histogram',
   imap_probes_total: 'counter',
   imap_probe_failures_total: 'counter',
   imap_probe_last_run_timestamp_seconds: 'gauge',
@@ -446,15 +446,15 @@ if (isEntryPoint) {
   test('metricNamesInPromQL skips functions, keywords, label names, durations and variables', () => {
     assert.deepEqual(
       metricNamesInPromQL(
-        'histogram_quantile(0.9, sum by (le, target, stage) (rate(imap_probe_stage_latency_seconds_bucket{target=~"$target"}[$__rate_interval])))',
+        'histogram_quantile(0.9, sum by (le, target, phase) (rate(imap_probe_phase_latency_seconds_bucket{target=~"$target"}[$__rate_interval])))',
       ),
-      ['imap_probe_stage_latency_seconds_bucket'],
+      ['imap_probe_phase_latency_seconds_bucket'],
     );
     assert.deepEqual(
       metricNamesInPromQL(
-        '(imap_probe_stage_success{stage="login"} == 0) * on (job, target) group_left (reason) topk by (target) (1, increase(imap_probe_failures_total[15m]) > 0) or label_replace(up, "reason", "unknown", "", "")',
+        '(imap_probe_phase_success{phase="login"} == 0) * on (job, target) group_left (reason) topk by (target) (1, increase(imap_probe_failures_total[15m]) > 0) or label_replace(up, "reason", "unknown", "", "")',
       ),
-      ['imap_probe_failures_total', 'imap_probe_stage_success', 'up'],
+      ['imap_probe_failures_total', 'imap_probe_phase_success', 'up'],
     );
     assert.deepEqual(metricNamesInPromQL('(imap_tls_cert_not_after_timestamp_seconds - time()) / 86400 < 14 offset 5m'), [
       'imap_tls_cert_not_after_timestamp_seconds',
@@ -467,9 +467,9 @@ if (isEntryPoint) {
   test('labelNamesInPromQL finds matcher and grouping labels, not string contents', () => {
     assert.deepEqual(
       labelNamesInPromQL(
-        'sum by (le, target) (rate(x_bucket{stage=~"a|b", account!="{x=1}"}[5m])) * on (job) group_left (reason) label_replace(y, "new", "v", "", "")',
+        'sum by (le, target) (rate(x_bucket{phase=~"a|b", account!="{x=1}"}[5m])) * on (job) group_left (reason) label_replace(y, "new", "v", "", "")',
       ),
-      ['account', 'job', 'le', 'reason', 'stage', 'target'],
+      ['account', 'job', 'le', 'phase', 'reason', 'target'],
     );
   });
 

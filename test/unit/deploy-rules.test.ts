@@ -52,12 +52,12 @@ test('rules: failure alerts carry target, account, stage and reason, and the hin
   for (const name of FAILURE_ALERTS) {
     const a = alerts.find((r) => r.alert === name);
     assert.ok(a);
-    assert.match(a.expr, /imap_probe_stage_success\{stage/);
+    assert.match(a.expr, /imap_probe_phase_success\{phase/);
     assert.match(a.expr, /group_left \(reason\)/, `${name}: the reason becomes a label`);
     assert.match(a.expr, /increase\(imap_probe_failures_total/);
     assert.match(a.expr, /"reason", "unknown"/, `${name}: fires without a failure counter too`);
     const description = a.annotations?.description ?? '';
-    for (const label of ['target', 'account', 'stage', 'reason']) assert.match(description, new RegExp(`\\$labels\\.${label}\\b`));
+    for (const label of ['target', 'account', 'phase', 'reason']) assert.match(description, new RegExp(`\\$labels\\.${label}\\b`));
     const hints = Object.fromEntries(
       [...description.matchAll(/eq \$labels\.reason "([a-z_]+)" \}\} (.*)$/gm)].map((m) => [m[1], m[2]]),
     );

@@ -99,13 +99,13 @@ describe('stage latency histogram', () => {
     const theirs = new Histogram({
       name: 'x_latency_seconds',
       help: 'Latency "of" stages\\.',
-      labelNames: ['target', 'stage'],
+      labelNames: ['target', 'phase'],
       buckets: STAGE_LATENCY_BUCKETS,
       registers: [registry],
     });
     const observe = (target: string, stage: 'connect' | 'login', seconds: number): void => {
       ours.observe(target, stage, seconds);
-      theirs.observe({ target, stage }, seconds);
+      theirs.observe({ target, phase: stage }, seconds);
     };
     // On every bound, between bounds, above the last, and sums that do not add up exactly in binary.
     for (const seconds of [0, ...STAGE_LATENCY_BUCKETS, 0.0051, 0.3, 0.1 + 0.2, 29.999, 31, 1e6]) observe('a', 'connect', seconds);
@@ -113,8 +113,8 @@ describe('stage latency histogram', () => {
     observe('a', 'login', 2);
     observe('c', 'connect', 0.02);
     ours.retainTargets(new Set(['odd "b"\\\n', 'c']));
-    theirs.remove({ target: 'a', stage: 'connect' });
-    theirs.remove({ target: 'a', stage: 'login' });
+    theirs.remove({ target: 'a', phase: 'connect' });
+    theirs.remove({ target: 'a', phase: 'login' });
     observe('a', 'connect', 0.4); // back after its removal: last, from zero
 
     const out = new ExpositionText();

@@ -93,11 +93,11 @@ describe('/metrics collector', () => {
 
     assert.equal(value(samples, 'imap_probe_success', A), 1);
     assert.deepEqual(
-      select(samples, 'imap_probe_stage_success', A).map((s) => [s.labels.stage, s.value]),
+      select(samples, 'imap_probe_phase_success', A).map((s) => [s.labels.phase, s.value]),
       STARTTLS_STAGES.map((stage) => [stage, 1]),
     );
-    assert.equal(value(samples, 'imap_probe_stage_duration_seconds', { ...A, stage: 'login' }), 0.05);
-    assert.equal(select(samples, 'imap_probe_stage_duration_seconds').length, 8, 'no tls stage: it was not reached');
+    assert.equal(value(samples, 'imap_probe_phase_duration_seconds', { ...A, phase: 'login' }), 0.05);
+    assert.equal(select(samples, 'imap_probe_phase_duration_seconds').length, 8, 'no tls stage: it was not reached');
     assert.equal(value(samples, 'imap_probe_duration_seconds', A), durationSeconds);
     assert.equal(value(samples, 'imap_probes_total', A), 1);
     assert.deepEqual(select(samples, 'imap_probe_failures_total'), []);
@@ -117,15 +117,15 @@ describe('/metrics collector', () => {
     assert.equal(value(samples, 'imap_mailbox_writable', inbox), 1);
     assert.equal(value(samples, 'imap_folders', { ...A, pattern: '*' }), 3);
     assert.equal(value(samples, 'imap_folders', { ...A, pattern: '*', reference: '#shared.' }), 1);
-    assert.equal(value(samples, 'imap_probe_stage_latency_seconds_count', { target: 'courier', stage: 'list' }), 1);
-    assert.equal(value(samples, 'imap_probe_stage_latency_seconds_bucket', { target: 'courier', stage: 'list', le: '0.005' }), 0);
-    assert.equal(value(samples, 'imap_probe_stage_latency_seconds_bucket', { target: 'courier', stage: 'list', le: '0.1' }), 1);
+    assert.equal(value(samples, 'imap_probe_phase_latency_seconds_count', { target: 'courier', phase: 'list' }), 1);
+    assert.equal(value(samples, 'imap_probe_phase_latency_seconds_bucket', { target: 'courier', phase: 'list', le: '0.005' }), 0);
+    assert.equal(value(samples, 'imap_probe_phase_latency_seconds_bucket', { target: 'courier', phase: 'list', le: '0.1' }), 1);
     assert.equal(value(samples, 'imap_exporter_jobs'), 1);
     assert.equal(value(samples, 'imap_exporter_config_last_reload_successful'), 1);
     assert.equal(value(samples, 'imap_exporter_config_last_reload_success_timestamp_seconds'), 1_750_000_000);
     assert.equal(value(samples, 'imap_exporter_build_info', { version: '0.1.0', node_version: 'v20.0.0' }), 1);
     assert.ok(select(samples, 'process_cpu_user_seconds_total').length === 1, 'default process metrics');
-    assert.equal(types.get('imap_probe_stage_latency_seconds'), 'histogram');
+    assert.equal(types.get('imap_probe_phase_latency_seconds'), 'histogram');
     assert.equal(types.get('imap_probes_total'), 'counter');
     assert.equal(types.get('imap_probe_failures_total'), 'counter');
     assert.equal(types.get('imap_probe_success'), 'gauge');
@@ -139,16 +139,16 @@ describe('/metrics collector', () => {
     let { samples } = await scrape();
     assert.equal(value(samples, 'imap_probe_success', A), 0);
     assert.deepEqual(
-      select(samples, 'imap_probe_stage_success', A).map((s) => [s.labels.stage, s.value]),
+      select(samples, 'imap_probe_phase_success', A).map((s) => [s.labels.phase, s.value]),
       [['resolve', 1], ['connect', 1], ['greeting', 1], ['starttls', 1], ['login', 0]],
     );
     assert.deepEqual(select(samples, 'imap_mailbox_messages'), [], 'no SELECT in the latest probe');
     assert.deepEqual(select(samples, 'imap_folders'), []);
-    assert.equal(value(samples, 'imap_probe_failures_total', { ...A, stage: 'login', reason: 'auth_failed' }), 1);
+    assert.equal(value(samples, 'imap_probe_failures_total', { ...A, phase: 'login', reason: 'auth_failed' }), 1);
     assert.equal(value(samples, 'imap_probe_last_success_timestamp_seconds', A), 1_760_000_000, 'the earlier pass');
     assert.equal(value(samples, 'imap_probe_last_run_timestamp_seconds', A), 1_760_000_060);
     assert.equal(
-      value(samples, 'imap_probe_stage_latency_seconds_count', { target: 'courier', stage: 'login' }),
+      value(samples, 'imap_probe_phase_latency_seconds_count', { target: 'courier', phase: 'login' }),
       1,
       'the failed login is not a latency observation',
     );
@@ -156,7 +156,7 @@ describe('/metrics collector', () => {
     results.record(j, loginAuthFailed(j, 1_760_000_120_000));
     results.recordSkipped(j);
     ({ samples } = await scrape());
-    assert.equal(value(samples, 'imap_probe_failures_total', { ...A, stage: 'login', reason: 'auth_failed' }), 2);
+    assert.equal(value(samples, 'imap_probe_failures_total', { ...A, phase: 'login', reason: 'auth_failed' }), 2);
     assert.equal(value(samples, 'imap_probes_total', A), 3);
     assert.equal(value(samples, 'imap_probe_skipped_total', A), 1);
   });
@@ -171,7 +171,7 @@ describe('/metrics collector', () => {
     assert.ok(own.every((s) => !('account' in s.labels)), 'account is omitted, never account=""');
     assert.equal(value(samples, 'imap_probe_success', { target: 'anon' }), 1);
     assert.deepEqual(
-      select(samples, 'imap_probe_stage_success', { target: 'anon' }).map((s) => s.labels.stage),
+      select(samples, 'imap_probe_phase_success', { target: 'anon' }).map((s) => s.labels.phase),
       ['resolve', 'connect', 'tls', 'greeting', 'logout'],
     );
     assert.equal(value(samples, 'imap_probes_total', { target: 'anon' }), 1);
@@ -196,9 +196,9 @@ describe('/metrics collector', () => {
     results.record(j, tlsExpired(j, 1_760_000_000_000));
     const { samples } = await scrape();
     const labels = { target: 'old', account: 'probe-user' };
-    assert.equal(value(samples, 'imap_probe_stage_success', { ...labels, stage: 'tls' }), 0);
-    assert.equal(value(samples, 'imap_probe_stage_duration_seconds', { ...labels, stage: 'tls' }), 1.5);
-    assert.equal(value(samples, 'imap_probe_failures_total', { ...labels, stage: 'tls', reason: 'tls_certificate_expired' }), 1);
+    assert.equal(value(samples, 'imap_probe_phase_success', { ...labels, phase: 'tls' }), 0);
+    assert.equal(value(samples, 'imap_probe_phase_duration_seconds', { ...labels, phase: 'tls' }), 1.5);
+    assert.equal(value(samples, 'imap_probe_failures_total', { ...labels, phase: 'tls', reason: 'tls_certificate_expired' }), 1);
     assert.equal(value(samples, 'imap_tls_cert_not_after_timestamp_seconds', { target: 'old' }), 1_600_000_000);
     assert.equal(find(samples, 'imap_probe_last_success_timestamp_seconds', labels), undefined, 'absent until one passed');
     assert.deepEqual(select(samples, 'imap_server_capability'), []);
@@ -213,7 +213,7 @@ describe('/metrics collector', () => {
     const { samples } = await scrape();
     assert.equal(value(samples, 'imap_tls_cert_not_after_timestamp_seconds', { target: 'courier' }), 1_790_000_000);
     assert.equal(select(samples, 'imap_server_capability', { target: 'courier' }).length, 5);
-    assert.equal(value(samples, 'imap_probe_stage_latency_seconds_count', { target: 'courier', stage: 'connect' }), 2);
+    assert.equal(value(samples, 'imap_probe_phase_latency_seconds_count', { target: 'courier', phase: 'connect' }), 2);
   });
 
   it('a removed job vanishes from the next scrape, histogram included; kept counters are untouched', async () => {
@@ -224,7 +224,7 @@ describe('/metrics collector', () => {
       results.record(j, loginAuthFailed(j, 1_760_000_000_000 + t * 60_000));
     }
     const before = (await scrape()).samples;
-    assert.ok(before.some((s) => s.labels.target === 'dovecot' && s.name.startsWith('imap_probe_stage_latency_seconds')));
+    assert.ok(before.some((s) => s.labels.target === 'dovecot' && s.name.startsWith('imap_probe_phase_latency_seconds')));
 
     config.jobs = [kept]; // the reload swaps the config first: gone at once, before retain
     let { samples } = await scrape();
@@ -236,7 +236,7 @@ describe('/metrics collector', () => {
     assert.equal(value(samples, 'imap_exporter_jobs'), 1);
     const courier = (ss: Sample[]) => ss.filter((s) => s.labels.target === 'courier' && !s.name.endsWith('_seconds'));
     assert.deepEqual(courier(samples), courier(before));
-    assert.equal(value(samples, 'imap_probe_failures_total', { ...A, stage: 'login', reason: 'auth_failed' }), 2);
+    assert.equal(value(samples, 'imap_probe_failures_total', { ...A, phase: 'login', reason: 'auth_failed' }), 2);
   });
 
   it('a configured job without a result has zeroed counters and nothing else', async () => {
@@ -255,12 +255,12 @@ describe('/metrics collector', () => {
 
   it('HELP texts say the values are the latest scheduled result', async () => {
     const { help } = await setup([]).scrape();
-    const perRun = ['imap_probe_success', 'imap_probe_stage_success', 'imap_probe_stage_duration_seconds', 'imap_probe_duration_seconds',
+    const perRun = ['imap_probe_success', 'imap_probe_phase_success', 'imap_probe_phase_duration_seconds', 'imap_probe_duration_seconds',
       'imap_probe_last_run_timestamp_seconds', 'imap_tls_cert_not_after_timestamp_seconds', 'imap_tls_info', 'imap_server_capability',
       'imap_mailbox_messages', 'imap_mailbox_recent', 'imap_mailbox_uidvalidity', 'imap_mailbox_writable', 'imap_folders'];
     for (const name of perRun) assert.match(help.get(name) ?? '', /latest scheduled probe/, name);
     assert.match(help.get('imap_probe_success') ?? '', /not per scrape; \/probe runs one on demand/);
-    for (const name of ['imap_probes_total', 'imap_probe_failures_total', 'imap_probe_stage_latency_seconds']) {
+    for (const name of ['imap_probes_total', 'imap_probe_failures_total', 'imap_probe_phase_latency_seconds']) {
       assert.match(help.get(name) ?? '', /scheduled probe/i, name);
     }
   });
@@ -293,7 +293,7 @@ describe('/probe registry', () => {
     assert.deepEqual([...new Set(types.values())], ['gauge'], 'no counters or histograms across runs');
     assert.ok(samples.every((s) => s.name.startsWith('imap_')), 'no process metrics');
     assert.equal(value(samples, 'imap_probe_success', A), 1);
-    assert.equal(select(samples, 'imap_probe_stage_success', A).length, 8);
+    assert.equal(select(samples, 'imap_probe_phase_success', A).length, 8);
     assert.equal(value(samples, 'imap_probe_duration_seconds', A), run.durationSeconds);
     assert.equal(value(samples, 'imap_tls_info', { target: 'courier', version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' }), 1);
     assert.equal(select(samples, 'imap_server_capability').length, 5);
@@ -315,7 +315,7 @@ describe('/probe registry', () => {
     const { samples } = parseExpositionFull(await probeRegistry(j, tlsExpired(j, 1_760_000_000_000)).metrics());
     assert.ok(samples.every((s) => s.labels.target === 'old' && !('account' in s.labels)));
     assert.deepEqual(
-      select(samples, 'imap_probe_stage_success').map((s) => [s.labels.stage, s.value]),
+      select(samples, 'imap_probe_phase_success').map((s) => [s.labels.phase, s.value]),
       [['resolve', 1], ['connect', 1], ['tls', 0]],
     );
     assert.equal(value(samples, 'imap_probe_success', { target: 'old' }), 0);

@@ -29,7 +29,7 @@ export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger'>
     const metrics = await registry.metrics();
     if (result.failure) {
       const { stage, reason } = result.failure;
-      deps.logger.info({ target: job.target, account: job.account, stage, reason, on_demand: true }, 'on-demand probe failed');
+      deps.logger.info({ target: job.target, account: job.account, phase: stage, reason, on_demand: true }, 'on-demand probe failed');
     }
     if (req.query.debug === 'true') {
       res.type('text/plain').send(debugText(job, result, metrics));
