@@ -15,6 +15,8 @@ export interface ProbeContext {
   readonly sockets: Socket[];
   socket?: Socket;
   session?: ImapSession;
+  /** The account's password, read (and its forms registered with the transcript) before connecting. */
+  password?: { value: string } | { error: unknown };
   /** True once the connection is encrypted (implicit TLS or after STARTTLS). */
   encrypted: boolean;
 }

@@ -8,7 +8,7 @@ import type { Stage } from './stages.js';
 import { connectStage } from './stages/connect.js';
 import { greetingStage } from './stages/greeting.js';
 import { listStage } from './stages/list.js';
-import { loginStage } from './stages/login.js';
+import { loginStage, preparePassword } from './stages/login.js';
 import { logoutStage } from './stages/logout.js';
 import { resolveStage } from './stages/resolve.js';
 import { selectStage } from './stages/select.js';
@@ -70,6 +70,7 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
   const stages: StageOutcome[] = [];
   let failure: ProbeFailure | undefined;
   try {
+    if (spec.account) await preparePassword(ctx);
     for (const stage of planStages(spec)) {
       const s0 = performance.now();
       try {
@@ -95,10 +96,12 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
     endedAt: Date.now(),
     durationSeconds: (performance.now() - t0) / 1000,
     stages,
-    facts: ctx.facts,
+    // Facts hold server text (greeting, folder names): scrubbed like every recorded line.
+    facts: transcript.redactDeep(ctx.facts),
     transcript: transcript.finish(),
   };
   if (spec.account) result.account = spec.account.name;
-  if (failure) result.failure = failure;
+  // Scrubbed again: a secret learnt after the failure was recorded still must not show.
+  if (failure) result.failure = { ...failure, detail: transcript.redact(failure.detail) };
   return result;
 }

@@ -16,6 +16,27 @@ describe('Transcript', () => {
     assert.match(text, /S: a3 BAD unknown command \*\*\*/);
   });
 
+  it('scrubs a payload that contains the password whole, and what was recorded before the secret was known', () => {
+    const t = new Transcript(() => 0);
+    const payload = Buffer.from('\0alice\0pw-1234').toString('base64');
+    t.record('S', `* OK [ALERT] ${payload} ${'x'.repeat(TRANSCRIPT_MAX_ENTRY_CHARS)} late-secret-9`);
+    t.addSecret('pw-1234');
+    t.addSecret(payload);
+    t.addSecret('late-secret-9');
+    const [entry] = t.finish();
+    assert.equal(entry!.text.startsWith('* OK [ALERT] *** x'), true, entry!.text);
+    assert.ok(!entry!.text.includes('late-secret'));
+    assert.equal(t.redact(`\0alice\0pw-1234 ${payload}`), '*** ***', 'the decoded payload is registered too');
+  });
+
+  it('scrubs by pattern, and every string of a facts object', () => {
+    const t = new Transcript(() => 0);
+    t.addSecretPattern(/alice [0-9a-f]{32}/g);
+    t.addSecret('hunter2-secret');
+    const facts = { greeting: 'hi alice 0123456789abcdef0123456789abcdef', lists: [{ name: 'hunter2-secret' }], n: 3 };
+    assert.deepEqual(t.redactDeep(facts), { greeting: 'hi ***', lists: [{ name: '***' }], n: 3 });
+  });
+
   it('stays bounded, keeping the beginning and the end of a long dialogue', () => {
     const t = new Transcript(() => 0);
     const total = (TRANSCRIPT_HEAD_ENTRIES + TRANSCRIPT_TAIL_ENTRIES) * 10;

@@ -16,6 +16,31 @@ export interface AuthOptions {
   saslIr: boolean;
   /** Server advertised LITERAL+ (or LITERAL-): a non-quotable value needs no round trip. */
   literalPlus: boolean;
+  /** Told each secret computed during the exchange (CRAM-MD5's response) before it is sent. */
+  onSecret?: (secret: string) => void;
+}
+
+/**
+ * Every secret this module may send for these credentials that can be known before the
+ * connection opens (CRAM-MD5's response depends on the challenge: see onSecret).
+ */
+export function clientSecrets(creds: Credentials): string[] {
+  return [creds.password, plainPayload(creds), xoauth2Payload(creds)];
+}
+
+/**
+ * Any CRAM-MD5 response of this user, by its shape (`user <32 hex>`, and its base64, whose
+ * start is fixed by the user name): a hostile server may replay an old one in a greeting,
+ * before this probe could compute it.
+ */
+export function cramResponsePatterns(username: string): RegExp[] {
+  const prefix = Buffer.from(`${username} `, 'utf8');
+  const fixed = prefix.subarray(0, prefix.length - (prefix.length % 3)).toString('base64');
+  return [new RegExp(`${escapeRegExp(username)} [0-9a-f]{32}`, 'g'), new RegExp(`${escapeRegExp(fixed)}[A-Za-z0-9+/]{40,}={0,2}`, 'g')];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
@@ -32,7 +57,12 @@ export function authenticate(session: ImapSession, creds: Credentials, options: 
       return saslWithInitialResponse(session, 'XOAUTH2', xoauth2Payload(creds), options.saslIr);
     case 'cram-md5':
       return session.command('AUTHENTICATE CRAM-MD5', {
-        onContinuation: (challenge) => ({ line: cramMd5Response(creds, challenge), redactedAs: REDACTED }),
+        onContinuation: (challenge) => {
+          const { response, digest } = cramMd5Response(creds, challenge);
+          options.onSecret?.(digest);
+          options.onSecret?.(response);
+          return { line: response, redactedAs: REDACTED };
+        },
       });
   }
 }
@@ -86,8 +116,8 @@ function xoauth2Payload(creds: Credentials): string {
   return Buffer.from(`user=${creds.username}\x01auth=Bearer ${creds.password}\x01\x01`, 'utf8').toString('base64');
 }
 
-function cramMd5Response(creds: Credentials, challengeBase64: string): string {
+function cramMd5Response(creds: Credentials, challengeBase64: string): { response: string; digest: string } {
   const challenge = Buffer.from(challengeBase64.trim(), 'base64');
   const digest = createHmac('md5', creds.password).update(challenge).digest('hex');
-  return Buffer.from(`${creds.username} ${digest}`, 'utf8').toString('base64');
+  return { response: Buffer.from(`${creds.username} ${digest}`, 'utf8').toString('base64'), digest };
 }

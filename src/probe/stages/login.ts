@@ -1,5 +1,5 @@
 import { capabilitiesIn } from '../../imap/commands/capability.js';
-import { authenticate } from '../../imap/commands/login.js';
+import { authenticate, clientSecrets, cramResponsePatterns } from '../../imap/commands/login.js';
 import type { ProbeContext } from '../context.js';
 import { hasCapability, requireAccount, requireSession } from '../context.js';
 import { ProbeError } from '../errors.js';
@@ -8,8 +8,7 @@ import { ProbeError } from '../errors.js';
 export async function loginStage(ctx: ProbeContext): Promise<void> {
   const session = requireSession(ctx);
   const account = requireAccount(ctx);
-  const password = await readPassword(ctx);
-  ctx.transcript.addSecret(password);
+  const password = passwordOf(ctx);
 
   if (account.auth === 'login' && hasCapability(ctx, 'LOGINDISABLED')) {
     throw new ProbeError('login_disabled', 'the server advertises LOGINDISABLED on this connection');
@@ -31,6 +30,7 @@ export async function loginStage(ctx: ProbeContext): Promise<void> {
       mechanism: account.auth,
       saslIr: hasCapability(ctx, 'SASL-IR'),
       literalPlus: hasCapability(ctx, 'LITERAL+') || hasCapability(ctx, 'LITERAL-'),
+      onSecret: (secret) => ctx.transcript.addSecret(secret),
     },
   );
   const said = `${answer.status} ${answer.tagged.code ? `[${answer.tagged.code.name}] ` : ''}${answer.tagged.text}`.trim();
@@ -40,12 +40,27 @@ export async function loginStage(ctx: ProbeContext): Promise<void> {
   if (after) ctx.facts.capabilitiesAfterLogin = after;
 }
 
-async function readPassword(ctx: ProbeContext): Promise<string> {
+/**
+ * Reads the password and registers every secret the login may send with the transcript.
+ * The runner calls it before connecting, so a greeting cannot carry a secret out; a read
+ * failure is kept for the login stage to report, where the contract puts it.
+ */
+export async function preparePassword(ctx: ProbeContext): Promise<void> {
+  const account = requireAccount(ctx);
   try {
-    return await requireAccount(ctx).password();
+    const value = await ctx.deadline.race(account.password());
+    for (const secret of clientSecrets({ username: account.username, password: value })) ctx.transcript.addSecret(secret);
+    for (const pattern of cramResponsePatterns(account.username)) ctx.transcript.addSecretPattern(pattern);
+    ctx.password = { value };
   } catch (error) {
-    // The message names the file or variable; the secret itself is never in it.
-    const message = error instanceof Error ? error.message : String(error);
-    throw new ProbeError('credentials_unavailable', message, { cause: error });
+    ctx.password = { error };
   }
+}
+
+function passwordOf(ctx: ProbeContext): string {
+  const read = ctx.password ?? { error: new Error('the password was not read before connecting') };
+  if ('value' in read) return read.value;
+  // The message names the file or variable; the secret itself is never in it.
+  const message = read.error instanceof Error ? read.error.message : String(read.error);
+  throw new ProbeError('credentials_unavailable', message, { cause: read.error });
 }
