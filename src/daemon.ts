@@ -1,5 +1,7 @@
+import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { DaemonFlags } from './cli/flags.js';
+import { resolve as resolvePath } from 'node:path';
+import { DEFAULT_CONFIG_FILE, type DaemonFlags } from './cli/flags.js';
 import { ConfigStore } from './config/store.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './log.js';
@@ -77,6 +79,12 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     logger,
     version: VERSION,
   });
+  // A missing config is a mistake in the command line: say so before "listening" is logged.
+  const missing = await missingConfigFile(flags.configFile);
+  if (missing) {
+    logger.fatal({ file: flags.configFile, error: missing }, 'cannot load the config');
+    return 1;
+  }
   const server = createServer(app);
   try {
     await listen(server, flags.listen);
@@ -131,6 +139,20 @@ function logResult(logger: Logger, job: ProbeJob, result: ProbeResult, outcome: 
 
 function round(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
+}
+
+/** Why the config file cannot be the config (not there, not a file), or undefined. */
+async function missingConfigFile(file: string): Promise<string | undefined> {
+  const where = `${file} (${resolvePath(file)})`;
+  const advice = `pass --config.file=PATH; the default, ${DEFAULT_CONFIG_FILE}, is relative to the working directory`;
+  try {
+    const info = await stat(file);
+    return info.isDirectory() ? `${where} is a directory, not a config file: ${advice}` : undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${where}: no such file: ${advice}`;
+    return undefined; // anything else (permissions …) is reported by the loader with its own words
+  }
 }
 
 function listen(server: Server, address: { host?: string; port: number }): Promise<void> {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.js';
 
 export interface DaemonFlags {
   configFile: string;
@@ -13,9 +13,12 @@ export interface DaemonFlags {
 export class FlagError extends Error {}
 
 export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exporter.yaml] [--web.listen-address=:10043]
-                     [--log.level=info] [--log.format=json|pretty] [--probe.concurrency=N]
+                     [--log.level=info] [--log.format=json|logfmt|pretty] [--probe.concurrency=N]
        imap_exporter config check FILE
        imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)`;
+
+/** Relative to the working directory, as Prometheus's own `prometheus.yml` default is. */
+export const DEFAULT_CONFIG_FILE = 'config/imap-exporter.yaml';
 
 // Probes mostly wait on the network; this many in flight costs little and keeps 1,000s of jobs on time.
 const DEFAULT_CONCURRENCY = Math.max(32, availableParallelism() * 32);
@@ -29,7 +32,7 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
       strict: true,
       allowPositionals: false,
       options: {
-        'config.file': { type: 'string', default: 'config/imap-exporter.yaml' },
+        'config.file': { type: 'string', default: DEFAULT_CONFIG_FILE },
         'web.listen-address': { type: 'string', default: ':10043' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
@@ -44,7 +47,9 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
     throw new FlagError(`--log.level="${level}": expected one of ${LOG_LEVELS.join(', ')}`);
   }
   const format = values['log.format'];
-  if (format !== 'json' && format !== 'pretty') throw new FlagError(`--log.format="${format}": expected json or pretty`);
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new FlagError(`--log.format="${format}": expected one of ${LOG_FORMATS.join(', ')}`);
+  }
   const concurrencyText = values['probe.concurrency'];
   const concurrency = Number(concurrencyText);
   if (!/^\d+$/.test(concurrencyText) || concurrency < 1 || concurrency > 100_000) {
@@ -54,7 +59,7 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
     configFile: values['config.file'],
     listen: parseListenAddress(values['web.listen-address']),
     logLevel: level as LogLevel,
-    logFormat: format,
+    logFormat: format as LogFormat,
     probeConcurrency: concurrency,
   };
 }

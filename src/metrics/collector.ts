@@ -4,7 +4,7 @@ import type { JobResults, ResultStore } from '../scheduler/results.js';
 import * as m from './definitions.js';
 import type { MetricDef } from './definitions.js';
 import { labelPair, TextRegistry, type Emit, type ExpositionText, type MetricType } from './exposition.js';
-import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges } from './series.js';
+import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges, writeIntervals } from './series.js';
 import { StageLatencyHistogram } from './stage-latency.js';
 
 export interface BuildInfo {
@@ -31,7 +31,7 @@ export interface MetricsRegistryOptions {
 /** One scrape's view of (current config × latest results). */
 interface Snapshot {
   /** Each configured job once, with its formatted target and account labels. */
-  jobs: { base: string; state: JobResults | undefined }[];
+  jobs: { base: string; state: JobResults | undefined; intervalMs: number }[];
   /** The latest result among each target's jobs: TLS and capabilities are per target. */
   targets: Map<string, ProbeResult>;
   configuredTargets: Set<string>;
@@ -63,6 +63,7 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): Registry
     // A late result of a removed target may have re-created its series since retain().
     latency.retainTargets(snapshot.configuredTargets);
     writeGauges(out, JOB_SERIES, 'scheduled', latestOfJobs(snapshot));
+    writeIntervals(out, 'scheduled', snapshot.jobs.map((j) => [j.base, j] as const));
     perJob(out, m.LAST_RUN, 'gauge', snapshot, (state, emit) => {
       if (state?.latest) emit('', state.latest.endedAt / 1000);
     });
@@ -123,7 +124,7 @@ function buildSnapshot(results: ResultStore, jobs: readonly ProbeJob[]): Snapsho
     if (seen.has(job.key)) continue;
     seen.add(job.key);
     const state = results.get(job.key);
-    snapshot.jobs.push({ base: jobBase(job.target, job.account), state });
+    snapshot.jobs.push({ base: jobBase(job.target, job.account), state, intervalMs: job.intervalMs });
     snapshot.configuredTargets.add(job.target);
     const latest = state?.latest;
     const current = snapshot.targets.get(job.target);

@@ -54,6 +54,16 @@ export const STAGE_DURATION = def(
   [...JOB, 'phase'],
   (s) => `Seconds each reached stage took in ${probeOf(s)}.`,
 );
+export const FAILURE_INFO = def(
+  'imap_probe_failure_info',
+  [...JOB, 'phase', 'reason'],
+  (s) => `Present (value 1) only when ${probeOf(s)} failed: the failed stage and the reason, so alerts carry the reason in probe mode too.`,
+);
+export const PROBE_INTERVAL = def(
+  'imap_probe_interval_seconds',
+  JOB,
+  () => "The job's configured probe interval in seconds (staleness alerts compare the time since the last run with it).",
+);
 export const PROBE_DURATION = def('imap_probe_duration_seconds', JOB, (s) => `Seconds ${probeOf(s)} took, all stages.`);
 export const MAILBOX_MESSAGES = def(
   'imap_mailbox_messages',

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import { TextRegistry } from './exposition.js';
-import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges } from './series.js';
+import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges, writeIntervals } from './series.js';
 
 /**
  * A fresh registry holding only the series of one on-demand probe (GET /probe), as
@@ -10,7 +10,9 @@ import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges } from './s
  */
 export function probeRegistry(job: ProbeJob, result: ProbeResult): Registry {
   return new TextRegistry((out) => {
-    writeGauges(out, JOB_SERIES, 'on-demand', [[jobBase(job.target, job.account), result]]);
+    const base = jobBase(job.target, job.account);
+    writeGauges(out, JOB_SERIES, 'on-demand', [[base, result]]);
+    writeIntervals(out, 'on-demand', [[base, job]]);
     writeGauges(out, TARGET_SERIES, 'on-demand', [[targetBase(job.target), result]]);
   });
 }

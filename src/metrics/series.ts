@@ -1,4 +1,4 @@
-import type { ProbeResult } from '../probe/types.js';
+import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import * as m from './definitions.js';
 import type { MetricDef, Subject } from './definitions.js';
 import { labelPair, type Emit, type ExpositionText } from './exposition.js';
@@ -34,6 +34,12 @@ export const JOB_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
     m.STAGE_DURATION,
     (r, emit) => {
       for (const s of r.stages) emit(stageLabel(s.stage), s.durationSeconds);
+    },
+  ],
+  [
+    m.FAILURE_INFO,
+    (r, emit) => {
+      if (r.failure) emit(`${stageLabel(r.failure.stage)},${labelPair('reason', r.failure.reason)}`, 1);
     },
   ],
   [m.PROBE_DURATION, (r, emit) => emit('', r.durationSeconds)],
@@ -100,6 +106,16 @@ export function jobBase(target: string, account: string | undefined): string {
 
 export function targetBase(target: string): string {
   return labelPair('target', target);
+}
+
+/** `imap_probe_interval_seconds` for each (formatted base labels, job): config, not a result, so a job has it before its first run. */
+export function writeIntervals(
+  out: ExpositionText,
+  subject: Subject,
+  groups: ReadonlyArray<readonly [string, Pick<ProbeJob, 'intervalMs'>]>,
+): void {
+  const family = out.family(m.PROBE_INTERVAL.name, m.PROBE_INTERVAL.help(subject), 'gauge');
+  for (const [base, job] of groups) family.sample(base, job.intervalMs / 1000);
 }
 
 /** One gauge family per entry of `series`, each over `groups` of (formatted base labels, result). */

@@ -20,6 +20,31 @@ describe('imap_exporter daemon command line', () => {
     assert.match(run.stderr, /usage: imap_exporter/);
   });
 
+  it('--help and --version exit 0 for the daemon, check and config check', async () => {
+    for (const [args, usage] of [
+      [['--help'], /usage: imap_exporter \[--config\.file/],
+      [['check', '--help'], /usage: imap_exporter check HOST/],
+      [['check', '-h'], /usage: imap_exporter check HOST/],
+      [['config', 'check', '--help'], /usage: imap_exporter config check FILE/],
+    ] as const) {
+      const run = await runMain([...args]);
+      assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, usage, args.join(' '));
+    }
+    for (const args of [['--version'], ['check', '--version'], ['config', 'check', '--version']]) {
+      const run = await runMain(args);
+      assert.equal(run.code, 0, args.join(' '));
+      assert.match(run.stdout, /^imap_exporter \d+\.\d+\.\d+ \(node v\d+/, args.join(' '));
+    }
+  });
+
+  it('a missing config file exits 1 before listening, naming the path and the default', async () => {
+    const run = await runMain([`--config.file=${join(dir, 'nope.yaml')}`, '--web.listen-address=127.0.0.1:0']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.doesNotMatch(run.stdout, /listening/);
+    assert.match(run.stdout, /nope\.yaml.*no such file: pass --config\.file=PATH; the default, config\/imap-exporter\.yaml, is relative to the working directory/);
+  });
+
   it('a config that cannot load exits 1, naming the file, line and key', async () => {
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'targets:\n  - name: a\n    host: 127.0.0.1\n    port: 99999\n');

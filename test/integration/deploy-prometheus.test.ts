@@ -23,6 +23,7 @@ import { find, type Sample } from '../helpers/exposition.js';
 import { dovecotTarget, exporterConfig, imapsTarget, writePasswordFiles } from '../helpers/exporter-config.js';
 import {
   DASHBOARD_PATH,
+  PROMETHEUS_METRICS,
   RULES_PATH,
   metricNamesInDashboard,
   metricNamesInPromQL,
@@ -99,7 +100,7 @@ let daemon: RunningDaemon | undefined;
 let exporter: string;
 /** A /metrics scrape taken once alice has passed, bob has failed and the TLS target has passed. */
 let scrape: Sample[];
-/** Prometheus on prometheus.yml (rules with for: 2s) and on probe-mode.yml (rules as shipped). */
+/** Prometheus on prometheus.yml (rules with for: 2s) and on probe-mode.yml (for: 4s, two of its scrapes). */
 let scheduled: RunningPrometheus | undefined;
 let probeMode: RunningPrometheus | undefined;
 
@@ -125,7 +126,7 @@ before(async () => {
       return ok ? samples : undefined;
     }),
     startPrometheus(configs[0], { 'imap-exporter.rules.yaml': withShortFor(readRepoFile(RULES_PATH), '2s') }),
-    startPrometheus(configs[1], { 'imap-exporter.rules.yaml': readRepoFile(RULES_PATH) }),
+    startPrometheus(configs[1], { 'imap-exporter.rules.yaml': withShortFor(readRepoFile(RULES_PATH), '4s') }),
   ]);
   if (first.status === 'fulfilled') scheduled = first.value;
   if (second.status === 'fulfilled') probeMode = second.value;
@@ -165,7 +166,8 @@ test('the dashboard and the rules select only metric names of a real /metrics sc
   assert.ok(dashboard.length >= 15, `the dashboard queries ${dashboard.join(', ')}`);
   assert.deepEqual(dashboard.filter((n) => !scraped.has(n)), [], 'dashboard metrics missing from /metrics');
   const rules = parseRuleGroups(readRepoFile(RULES_PATH)).flatMap((g) => g.rules.flatMap((r) => metricNamesInPromQL(r.expr)));
-  assert.deepEqual([...new Set(rules)].filter((n) => !scraped.has(n)), [], 'rule metrics missing from /metrics');
+  const missing = [...new Set(rules)].filter((n) => !scraped.has(n) && !PROMETHEUS_METRICS.has(n));
+  assert.deepEqual(missing, [], 'rule metrics missing from /metrics');
 });
 
 test('scheduled mode: prometheus.yml scrapes the exporter, alice passes, ImapLoginFailing fires for bob with its reason, every rule and dashboard query answers', async () => {
@@ -253,4 +255,20 @@ test('probe mode: probe-mode.yml passes target and account to the real /probe an
   );
   const login = await query(p, 'imap_probe_phase_success{job="imap_probe", phase="login"}');
   assert.deepEqual(login.map((s) => [s.metric.instance, s.value[1]]).sort(), [['dovecot/alice', '1'], ['dovecot/bob-wrong', '0']]);
+
+  // /probe carries imap_probe_failure_info, so the alert knows the reason without any counter.
+  const firing = await p.waitFor('ImapLoginFailing for bob-wrong to fire in probe mode', async () => {
+    const { alerts } = (await p.api('/api/v1/alerts')) as { alerts: Alert[] };
+    const mine = alerts.find((a) => a.labels.alertname === 'ImapLoginFailing' && a.state === 'firing');
+    return mine ? { mine, others: alerts.filter((a) => a !== mine && a.state === 'firing') } : undefined;
+  });
+  assert.deepEqual(
+    { ...firing.mine.labels },
+    {
+      alertname: 'ImapLoginFailing', severity: 'critical', job: 'imap_probe', instance: 'dovecot/bob-wrong',
+      ...bob, phase: 'login', reason: 'auth_failed',
+    },
+  );
+  assert.match(firing.mine.annotations.description ?? '', HINT_AUTH_FAILED);
+  assert.deepEqual(firing.others.map((a) => a.labels), [], 'nothing else fires in probe mode');
 });

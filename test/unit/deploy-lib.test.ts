@@ -113,6 +113,8 @@ export const CONTRACT_METRICS: Record<string, 'gauge' | 'counter' | 'histogram'>
   imap_probe_phase_latency_seconds: 'histogram',
   imap_probes_total: 'counter',
   imap_probe_failures_total: 'counter',
+  imap_probe_failure_info: 'gauge',
+  imap_probe_interval_seconds: 'gauge',
   imap_probe_last_run_timestamp_seconds: 'gauge',
   imap_probe_last_success_timestamp_seconds: 'gauge',
   imap_tls_cert_not_after_timestamp_seconds: 'gauge',
@@ -143,6 +145,8 @@ export function labelNamesInPromQL(expr: string): string[] {
 
 /** Label names Prometheus adds or a histogram carries, valid on every series. */
 export const PROMETHEUS_LABELS = ['job', 'instance', 'le', '__name__'];
+/** Series Prometheus makes itself for every scrape target: never in an exporter's /metrics. */
+export const PROMETHEUS_METRICS = new Set(['up']);
 
 /** Metric names as scraped (a histogram's _bucket/_sum/_count too) → label names, from src/metrics/definitions.ts. */
 export function definedMetrics(): Map<string, readonly string[]> {

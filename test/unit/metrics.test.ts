@@ -99,6 +99,8 @@ describe('/metrics collector', () => {
     assert.equal(value(samples, 'imap_probe_phase_duration_seconds', { ...A, phase: 'login' }), 0.05);
     assert.equal(select(samples, 'imap_probe_phase_duration_seconds').length, 8, 'no tls stage: it was not reached');
     assert.equal(value(samples, 'imap_probe_duration_seconds', A), durationSeconds);
+    assert.equal(value(samples, 'imap_probe_interval_seconds', A), 60);
+    assert.deepEqual(select(samples, 'imap_probe_failure_info'), [], 'no failure, no series');
     assert.equal(value(samples, 'imap_probes_total', A), 1);
     assert.deepEqual(select(samples, 'imap_probe_failures_total'), []);
     assert.equal(value(samples, 'imap_probe_skipped_total', A), 0);
@@ -145,6 +147,11 @@ describe('/metrics collector', () => {
     assert.deepEqual(select(samples, 'imap_mailbox_messages'), [], 'no SELECT in the latest probe');
     assert.deepEqual(select(samples, 'imap_folders'), []);
     assert.equal(value(samples, 'imap_probe_failures_total', { ...A, phase: 'login', reason: 'auth_failed' }), 1);
+    assert.deepEqual(
+      select(samples, 'imap_probe_failure_info').map((s) => s.labels),
+      [{ ...A, phase: 'login', reason: 'auth_failed' }],
+      'the latest failure, once',
+    );
     assert.equal(value(samples, 'imap_probe_last_success_timestamp_seconds', A), 1_760_000_000, 'the earlier pass');
     assert.equal(value(samples, 'imap_probe_last_run_timestamp_seconds', A), 1_760_000_060);
     assert.equal(
@@ -159,6 +166,10 @@ describe('/metrics collector', () => {
     assert.equal(value(samples, 'imap_probe_failures_total', { ...A, phase: 'login', reason: 'auth_failed' }), 2);
     assert.equal(value(samples, 'imap_probes_total', A), 3);
     assert.equal(value(samples, 'imap_probe_skipped_total', A), 1);
+
+    results.record(j, passingStarttls(j, 1_760_000_180_000));
+    ({ samples } = await scrape());
+    assert.deepEqual(select(samples, 'imap_probe_failure_info'), [], 'absent once a probe passed');
   });
 
   it('an unauthenticated probe has no account label and no login stage', async () => {
@@ -247,7 +258,8 @@ describe('/metrics collector', () => {
     const { samples } = await scrape();
     assert.deepEqual(
       samples.filter((s) => s.labels.target === 'fresh').map((s) => [s.name, s.value]),
-      [['imap_probes_total', 0], ['imap_probe_skipped_total', 0]],
+      [['imap_probe_interval_seconds', 60], ['imap_probes_total', 0], ['imap_probe_skipped_total', 0]],
+      'the interval is config: there before the first run',
     );
     assert.equal(value(samples, 'imap_exporter_config_last_reload_successful'), 0);
     assert.equal(find(samples, 'imap_exporter_config_last_reload_success_timestamp_seconds'), undefined);
@@ -299,6 +311,8 @@ describe('/probe registry', () => {
     assert.equal(select(samples, 'imap_server_capability').length, 5);
     assert.equal(value(samples, 'imap_mailbox_messages', { ...A, mailbox: 'INBOX' }), 42);
     assert.equal(value(samples, 'imap_folders', { ...A, pattern: '*' }), 3);
+    assert.equal(value(samples, 'imap_probe_interval_seconds', A), 60);
+    assert.deepEqual(select(samples, 'imap_probe_failure_info'), []);
     assert.deepEqual(
       [...types.keys()].filter((n) => /total|timestamp_seconds$|latency|exporter/.test(n) && n !== 'imap_tls_cert_not_after_timestamp_seconds'),
       [],
@@ -319,5 +333,10 @@ describe('/probe registry', () => {
       [['resolve', 1], ['connect', 1], ['tls', 0]],
     );
     assert.equal(value(samples, 'imap_probe_success', { target: 'old' }), 0);
+    assert.deepEqual(
+      select(samples, 'imap_probe_failure_info').map((s) => [s.labels, s.value]),
+      [[{ target: 'old', phase: 'tls', reason: 'tls_certificate_expired' }, 1]],
+      'the reason reaches probe mode',
+    );
   });
 });
