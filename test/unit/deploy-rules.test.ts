@@ -103,3 +103,15 @@ test('rules: the promtool unit tests cover every alert, firing and not firing', 
     assert.ok(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${a.alert}: a not-firing case`);
   }
 });
+
+test('rules: every alert links its runbook, and deploy/README.md has that runbook', () => {
+  const readme = readRepoFile('deploy/README.md');
+  const runbooks = readme.slice(readme.indexOf('\n## Runbooks\n'));
+  assert.ok(runbooks.length > 20, 'deploy/README.md has a Runbooks section');
+  for (const a of alerts) {
+    const name = a.alert ?? '';
+    assert.equal(a.annotations?.runbook_url, `deploy/README.md#${name.toLowerCase()}`, name);
+    const section = new RegExp(`\\n### ${name}\\n\\n\\*\\*Means:\\*\\*[^#]*\\*\\*Check:\\*\\*[^#]*\\*\\*Fix:\\*\\*`);
+    assert.match(runbooks, section, `${name}: a runbook with Means, Check and Fix`);
+  }
+});
