@@ -52,6 +52,11 @@ export class ImapConnection {
     this.socket.write(`${line}\r\n`);
   }
 
+  /** True until the connection failed, closed or was handed over. */
+  isOpen(): boolean {
+    return this.failure === undefined && !this.socket.destroyed;
+  }
+
   /** True when nothing is buffered: STARTTLS must not carry bytes over from the clear-text phase. */
   isDrained(): boolean {
     return this.queue.length === 0 && this.framer.pendingBytes() === 0;

@@ -200,3 +200,8 @@ class ResponseParser {
 export function asText(value: ImapValue | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
+
+/** A status response as a person would quote it: `NO [UNAVAILABLE] text` (the code's arguments left out). */
+export function describeStatus(response: ImapResponse): string {
+  return `${response.kind} ${response.code ? `[${response.code.name}] ` : ''}${response.text}`.trim();
+}

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { ProbeLimits } from '../probe/types.js';
 import { ImapConnection } from './connection.js';
-import { ImapLimitError, ImapProtocolError } from './errors.js';
-import type { ImapResponse } from './parser.js';
+import { ConnectionClosedError, ImapLimitError, ImapProtocolError } from './errors.js';
+import { describeStatus, type ImapResponse } from './parser.js';
 
 export type Status = 'OK' | 'NO' | 'BAD';
 
@@ -23,6 +23,10 @@ export interface Recorder {
   (direction: 'C' | 'S' | '-', text: string): void;
 }
 
+/** The server's words kept for a diagnosis: enough to quote, bounded against a chatty server. */
+const MAX_NOTICES = 16;
+const MAX_NOTICE_CHARS = 300;
+
 /**
  * Tags, one command at a time, and the responses that belong to it. A tagged
  * reply with a tag we did not send is desynchronisation and fails the session.
@@ -32,6 +36,14 @@ export class ImapSession {
   private tagCounter = 0;
   /** The server said `* BYE`: a close that follows is expected, not a failure. */
   byeReceived = false;
+  /**
+   * Every `* BYE` and `[ALERT]` the server sent, in order, as `* BYE text` or
+   * `[ALERT] text`: the words a failed stage's detail must not lose (bounded).
+   */
+  readonly notices: string[] = [];
+  private lastBye: string | undefined;
+  /** The tag number of the successful LOGIN/AUTHENTICATE, once there was one. */
+  private authenticatedAt: number | undefined;
 
   constructor(
     socket: Socket,
@@ -46,16 +58,37 @@ export class ImapSession {
   }
 
   /** Reads one response outside a command: the greeting. */
-  readResponse(): Promise<ImapResponse> {
-    return this.connection.read();
+  async readResponse(): Promise<ImapResponse> {
+    return this.notice(await this.connection.read());
+  }
+
+  /** Called after LOGIN/AUTHENTICATE succeeded: a close in answer to the next command is then an account problem. */
+  markAuthenticated(): void {
+    this.authenticatedAt = this.tagCounter;
+  }
+
+  /** True while commands can still be sent and answered: no close, no error, no `* BYE`. */
+  isOpen(): boolean {
+    return !this.byeReceived && this.connection.isOpen();
   }
 
   async command(text: string, options: CommandOptions = {}): Promise<CommandResult> {
-    const tag = `a${++this.tagCounter}`;
+    const number = ++this.tagCounter;
+    try {
+      return await this.exchange(`a${number}`, text, options);
+    } catch (error) {
+      if (!(error instanceof ConnectionClosedError) || error.under) throw error;
+      // Say which command the close answered, and keep the BYE that came before it.
+      const under = { command: verb(text), firstAfterLogin: this.authenticatedAt === number - 1, ...(this.lastBye && { bye: this.lastBye }) };
+      throw new ConnectionClosedError(error.message, { cause: error.cause, under });
+    }
+  }
+
+  private async exchange(tag: string, text: string, options: CommandOptions): Promise<CommandResult> {
     this.send(`${tag} ${text}`, options.redactedAs && `${tag} ${options.redactedAs}`);
     const untagged: ImapResponse[] = [];
     for (;;) {
-      const response = await this.connection.read();
+      const response = this.notice(await this.connection.read());
       if (response.tag === tag) {
         return { status: response.kind as Status, tagged: response, untagged };
       }
@@ -71,9 +104,21 @@ export class ImapSession {
       if (untagged.length >= this.limits.maxResponsesPerCommand) {
         throw new ImapLimitError(`more than ${this.limits.maxResponsesPerCommand} responses to ${verb(text)}`);
       }
-      if (response.kind === 'BYE') this.byeReceived = true;
       untagged.push(response);
     }
+  }
+
+  private notice(response: ImapResponse): ImapResponse {
+    const isBye = response.kind === 'BYE';
+    if (!isBye && response.code?.name !== 'ALERT') return response;
+    let text = isBye ? `* ${describeStatus(response)}` : `[ALERT] ${response.text}`;
+    if (text.length > MAX_NOTICE_CHARS) text = `${text.slice(0, MAX_NOTICE_CHARS)}…`;
+    if (isBye) {
+      this.byeReceived = true;
+      this.lastBye = text;
+    }
+    if (this.notices.length < MAX_NOTICES) this.notices.push(text);
+    return response;
   }
 
   /** True when the server sent nothing beyond the last response (checked before a TLS upgrade). */

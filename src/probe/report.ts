@@ -2,14 +2,15 @@ import type { ProbeResult, StageOutcome } from './types.js';
 
 /**
  * The human form of a probe result: one line per reached stage with ✓/✗, its
- * time and the essential facts, then the verdict with reason and hint. Shared by
- * `check`, /probe?debug=true and the status page so they never disagree.
+ * time and the essential facts, then the verdict: stage and reason, what happened
+ * (the server's own words among it) and the hint. Shared by `check` and
+ * /probe?debug=true so they never disagree.
  */
 export function formatProbeReport(result: ProbeResult): string {
   const lines = result.stages.map((outcome) => stageLine(outcome, result));
   if (result.failure) {
-    const { stage, reason, hint } = result.failure;
-    lines.push('', `${stage} ✗ ${reason}`, `  hint: ${hint}`);
+    const { stage, reason, hint, detail } = result.failure;
+    lines.push('', `${stage} ✗ ${reason}`, `  detail: ${detail}`, `  hint: ${hint}`);
   } else {
     lines.push('', `OK: every stage passed in ${formatMs(result.durationSeconds)}`);
   }
@@ -23,7 +24,7 @@ function stageLine(outcome: StageOutcome, result: ProbeResult): string {
 }
 
 function failureFacts(result: ProbeResult): string {
-  return result.failure ? `${result.failure.reason}: ${result.failure.detail}` : '';
+  return result.failure?.reason ?? '';
 }
 
 function stageFacts(outcome: StageOutcome, result: ProbeResult): string {

@@ -3,7 +3,8 @@ import { resolveLimits } from '../imap/limits.js';
 import { classify } from './classify.js';
 import type { ProbeContext } from './context.js';
 import { Deadline } from './deadline.js';
-import { hintFor } from './reasons.js';
+import { hintFor } from './hints.js';
+import { politeLogout } from './polite-logout.js';
 import type { Stage } from './stages.js';
 import { connectStage } from './stages/connect.js';
 import { greetingStage } from './stages/greeting.js';
@@ -30,6 +31,19 @@ const STAGE_RUNNERS: Record<Stage, StageRunner> = {
   list: listStage,
   logout: logoutStage,
 };
+
+/** A detail goes into log lines and pages: long enough for any real server's words. */
+const MAX_DETAIL_CHARS = 1000;
+
+/** The server's own words in this stage (`* BYE`, `[ALERT]`) are never lost: added unless the detail quotes them already. */
+function withServerWords(detail: string, notices: readonly string[]): string {
+  const unquoted = notices.filter((notice) => !detail.includes(notice));
+  return unquoted.length === 0 ? detail : `${detail}; the server said: ${unquoted.join('; ')}`;
+}
+
+function boundDetail(detail: string): string {
+  return detail.length <= MAX_DETAIL_CHARS ? detail : `${detail.slice(0, MAX_DETAIL_CHARS)}… (${detail.length} chars)`;
+}
 
 /** The stages this spec runs, in order (CONTRACT §1's "skipped when" column). */
 export function planStages(spec: ProbeSpec): Stage[] {
@@ -73,17 +87,20 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
     if (spec.account) await preparePassword(ctx);
     for (const stage of planStages(spec)) {
       const s0 = performance.now();
+      const noticesBefore = ctx.session?.notices.length ?? 0;
       try {
         await deadline.race(STAGE_RUNNERS[stage](ctx));
         stages.push({ stage, success: true, durationSeconds: (performance.now() - s0) / 1000 });
       } catch (error) {
         stages.push({ stage, success: false, durationSeconds: (performance.now() - s0) / 1000 });
-        const { reason, detail } = classify(error, stage, deadline);
-        failure = { stage, reason, hint: hintFor(reason), detail: transcript.redact(detail) };
+        const { reason, detail, cause } = classify(error, stage, deadline);
+        const said = withServerWords(detail, ctx.session?.notices.slice(noticesBefore) ?? []);
+        failure = { stage, reason, hint: hintFor(reason, stage, cause), detail: boundDetail(transcript.redact(said)) };
         transcript.record('-', `${stage} failed: ${reason}: ${failure.detail}`);
         break;
       }
     }
+    if (failure) await politeLogout(ctx, failure);
   } finally {
     deadline.signal.removeEventListener('abort', destroySockets);
     deadline.clear();

@@ -40,12 +40,34 @@ export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<T
   ctx.encrypted = true;
   ctx.transcript.record('-', describe(facts));
   if (!facts.authorized && !tlsConfig.insecureSkipVerify) {
-    const code = facts.authorizationError ?? 'unknown';
-    const reason = code === 'CERT_HAS_EXPIRED' ? 'tls_certificate_expired' : 'tls_certificate_invalid';
-    throw new ProbeError(reason, `certificate rejected: ${code} (verified as ${verifyName})`);
+    throw rejectedCertificate(facts.authorizationError ?? 'unknown', verifyName, facts, tlsSocket.getPeerCertificate());
   }
   return tlsSocket;
 }
+
+/** A verification failure, with what tells its causes apart: the names the certificate is for, or when it expired. */
+function rejectedCertificate(code: string, verifyName: string, facts: TlsFacts, leaf: PeerCertificate): ProbeError {
+  const said = `certificate rejected: ${code} (verified as ${verifyName})`;
+  if (code === 'CERT_HAS_EXPIRED') {
+    const notAfter = facts.certNotAfter === undefined ? '' : `, notAfter ${new Date(facts.certNotAfter * 1000).toISOString()}`;
+    return new ProbeError('tls_certificate_expired', `${said}${notAfter}`);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const names = certificateNames(leaf);
+    return new ProbeError('tls_certificate_invalid', `${said}; the certificate is for ${names || 'no name'}`, { hintCause: 'wrong_name' });
+  }
+  return new ProbeError('tls_certificate_invalid', said, { hintCause: code === 'CERT_NOT_YET_VALID' ? 'not_yet_valid' : 'untrusted' });
+}
+
+/** Subject alternative names as OpenSSL prints them (`DNS:imap.example.com, IP Address:192.0.2.1`), else the CN. */
+function certificateNames(leaf: PeerCertificate): string {
+  // Bounded: a certificate may list hundreds of names.
+  const names = leaf.subjectaltname ? leaf.subjectaltname.split(', ') : leaf.subject?.CN ? [`CN=${String(leaf.subject.CN)}`] : [];
+  const shown = names.slice(0, MAX_NAMES_SHOWN).join(', ');
+  return names.length > MAX_NAMES_SHOWN ? `${shown} and ${names.length - MAX_NAMES_SHOWN} more` : shown;
+}
+
+const MAX_NAMES_SHOWN = 20;
 
 function tlsFacts(socket: TLSSocket): TlsFacts {
   const cipher = socket.getCipher();
@@ -107,7 +129,14 @@ const CERT_INVALID_CODES = new Set([
 export function classifyHandshakeError(error: NodeJS.ErrnoException): ProbeError {
   const code = error.code ?? '';
   if (code === 'CERT_HAS_EXPIRED') return new ProbeError('tls_certificate_expired', `certificate rejected: ${code}`, { cause: error });
-  if (CERT_INVALID_CODES.has(code)) return new ProbeError('tls_certificate_invalid', `certificate rejected: ${code}`, { cause: error });
+  if (CERT_INVALID_CODES.has(code)) {
+    const hintCause = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'wrong_name' : code === 'CERT_NOT_YET_VALID' ? 'not_yet_valid' : 'untrusted';
+    return new ProbeError('tls_certificate_invalid', `certificate rejected: ${code}`, { cause: error, hintCause });
+  }
+  // OpenSSL read "* OK …" (or any clear text) where a TLS record header belongs.
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return new ProbeError('tls_handshake_failed', `the server answered in plaintext, not TLS (${code})`, { cause: error, hintCause: 'plaintext' });
+  }
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new ProbeError('tls_handshake_failed', `connection reset during the TLS handshake (${code})`, { cause: error });
   }

@@ -104,3 +104,12 @@ export function tooManyResponses(n: number, options: MinimalImapOptions & { comm
     },
   });
 }
+
+/** minimalImap that answers `command` with `* BYE text` and closes, as Courier does when it cannot open the account. */
+export function byeTo(command: string, text: string, options: MinimalImapOptions = {}): FakeHandler {
+  const bye: CommandHandler = (conn) => {
+    conn.write(`* BYE ${text}\r\n`);
+    conn.end();
+  };
+  return minimalImap({ ...options, overrides: { ...options.overrides, [command.toUpperCase()]: bye } });
+}

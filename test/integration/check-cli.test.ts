@@ -42,7 +42,10 @@ describe('imap_exporter check', () => {
     const run = await runMain(['check', target(), '--user', 'alice', '--password-file', wrongFile, '--ca-file', dovecot.caFile, '--verbose']);
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.match(run.stdout, /login ✗ auth_failed/);
-    assert.match(run.stdout, /hint: NO to LOGIN\/AUTHENTICATE: wrong password/);
+    assert.match(run.stdout, /detail: the server answered NO \[AUTHENTICATIONFAILED\] /);
+    assert.match(run.stdout, /hint: the credentials were rejected .*wrong password or unknown login id.*DEBUG_LOGIN/);
+    // The session ends with a LOGOUT, not a dropped connection.
+    assert.match(run.stdout, /-- LOGOUT after the failed login stage/);
     assert.match(run.stdout, /C: a\d+ LOGIN "alice" \*\*\*/);
     assert.match(run.stdout, /S: a\d+ NO \[AUTHENTICATIONFAILED\]/);
     assert.ok(!(run.stdout + run.stderr).includes(WRONG), 'the password appears in the output');

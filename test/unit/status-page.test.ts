@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderStatusPage } from '../../src/http/status-page.js';
-import { hintFor } from '../../src/probe/reasons.js';
+import { hintFor } from '../../src/probe/hints.js';
 import type { ProbeJob, ProbeResult } from '../../src/probe/types.js';
 import { ResultStore } from '../../src/scheduler/results.js';
 import { testJob } from '../helpers/jobs.js';

@@ -1,8 +1,10 @@
 import { capabilitiesIn } from '../../imap/commands/capability.js';
 import { authenticate, clientSecrets, cramResponsePatterns } from '../../imap/commands/login.js';
+import { describeStatus } from '../../imap/parser.js';
 import type { ProbeContext } from '../context.js';
 import { hasCapability, requireAccount, requireSession } from '../context.js';
 import { ProbeError } from '../errors.js';
+import { responseCodeCause } from '../hints.js';
 
 /** LOGIN or AUTHENTICATE, after checking that the server may and we should send a password. */
 export async function loginStage(ctx: ProbeContext): Promise<void> {
@@ -33,9 +35,13 @@ export async function loginStage(ctx: ProbeContext): Promise<void> {
       onSecret: (secret) => ctx.transcript.addSecret(secret),
     },
   );
-  const said = `${answer.status} ${answer.tagged.code ? `[${answer.tagged.code.name}] ` : ''}${answer.tagged.text}`.trim();
-  if (answer.status === 'NO') throw new ProbeError('auth_failed', `the server answered ${said}`);
-  if (answer.status === 'BAD') throw new ProbeError('protocol_error', `the server answered ${said}`);
+  const said = `the server answered ${describeStatus(answer.tagged)}`;
+  const code = answer.tagged.code?.name;
+  const hintCause = responseCodeCause(code);
+  // RFC 5530: UNAVAILABLE is the server failing to check the password, not the password failing.
+  if (answer.status === 'NO') throw new ProbeError(code === 'UNAVAILABLE' ? 'auth_unavailable' : 'auth_failed', said, { hintCause });
+  if (answer.status === 'BAD') throw new ProbeError('protocol_error', said, { hintCause });
+  session.markAuthenticated();
   const after = capabilitiesIn([...answer.untagged, answer.tagged]);
   if (after) ctx.facts.capabilitiesAfterLogin = after;
 }
