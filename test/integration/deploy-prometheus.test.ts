@@ -158,7 +158,7 @@ async function query(p: RunningPrometheus, promql: string): Promise<Series[]> {
   return data.result as Series[];
 }
 
-const HINT_AUTH_FAILED = /reason auth_failed: NO to LOGIN\/AUTHENTICATE: wrong password, unknown login id, or the auth backend \(e\.g\. courier-authlib\) is down; check the server's syslog\. /;
+const HINT_AUTH_FAILED = /reason auth_failed: NO to LOGIN\/AUTHENTICATE: the credentials were rejected \(wrong password or unknown login id; the server's auth log tells which, e\.g\. Courier's DEBUG_LOGIN\)\. /;
 
 test('the dashboard and the rules select only metric names of a real /metrics scrape', () => {
   const scraped = new Set(scrape.map((s) => s.name));

@@ -69,7 +69,8 @@ describe('/probe', () => {
     assert.match(type ?? '', /^text\/plain/);
     assert.match(text, /✓ starttls/);
     assert.match(text, /login ✗ auth_failed/);
-    assert.match(text, /hint: NO to LOGIN\/AUTHENTICATE/);
+    assert.match(text, /detail: the server answered NO \[AUTHENTICATIONFAILED\] Authentication failed\./);
+    assert.match(text, /hint: the credentials were rejected \(\[AUTHENTICATIONFAILED\]\).*DEBUG_LOGIN/);
     assert.match(text, /C: a\d+ LOGIN "bob" \*\*\*/);
     assert.match(text, /S: a\d+ NO \[AUTHENTICATIONFAILED\] Authentication failed\./);
     assert.match(text, /imap_probe_success\{target="dovecot",account="bob-wrong"\} 0/);
@@ -125,7 +126,7 @@ describe('status page and transcripts', () => {
     assert.match(bobRow, /class="fail n" title="auth_failed">✗/);
     assert.match(bobRow, /<b>login: auth_failed<\/b>/);
     assert.match(bobRow, /NO \[AUTHENTICATIONFAILED\] Authentication failed\./);
-    assert.match(bobRow, /hint: NO to LOGIN/);
+    assert.match(bobRow, /hint: the credentials were rejected/);
     assert.match(bobRow, /href="\/transcript\?target=dovecot&amp;account=bob-wrong"/);
     assert.match(bobRow, /href="\/probe\?target=dovecot&amp;account=bob-wrong&amp;debug=true"/);
     assertNoSecrets(text, 'the status page');
