@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { resolve as resolvePath } from 'node:path';
 import { DEFAULT_CONFIG_FILE, type DaemonFlags } from './cli/flags.js';
 import { ConfigStore } from './config/store.js';
 import { createApp } from './http/app.js';
+import { WebSecurity } from './http/web-server.js';
 import type { Logger } from './log.js';
 import { createMetricsRegistry } from './metrics/collector.js';
 import { OnDemandProber } from './probe/on-demand.js';
@@ -66,7 +67,18 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     return { ok: true as const, changed: outcome.changed };
   };
 
-  const onHangup = () => void reload();
+  // exporter-toolkit's web config (TLS, basic auth, headers): a bad file is a start-up error.
+  let web: WebSecurity;
+  try {
+    web = await WebSecurity.open(flags.webConfigFile, logger.child({ component: 'web' }));
+  } catch (error) {
+    logger.fatal({ file: flags.webConfigFile, error: (error as Error).message }, 'cannot load the web config');
+    return 1;
+  }
+  const onHangup = () => {
+    void reload();
+    void web.reload();
+  };
   process.on('SIGHUP', onHangup);
 
   const app = createApp({
@@ -78,6 +90,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     nextRunAt: (key) => scheduler.nextRunAt(key),
     logger,
     version: VERSION,
+    guard: web.middleware(),
   });
   // A missing config is a mistake in the command line: say so before "listening" is logged.
   const missing = await missingConfigFile(flags.configFile);
@@ -85,19 +98,22 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     logger.fatal({ file: flags.configFile, error: missing }, 'cannot load the config');
     return 1;
   }
-  const server = createServer(app);
+  const server = web.createServer(app);
   try {
     await listen(server, flags.listen);
   } catch (error) {
+    web.close();
     logger.fatal({ address: flags.listen, error: (error as Error).message }, 'cannot listen');
     return 1;
   }
-  logger.info({ address: server.address(), version: VERSION }, 'listening');
+  const security = { tls: Boolean(web.settings.tls), basic_auth: web.settings.users.size > 0 };
+  logger.info({ address: server.address(), version: VERSION, ...security }, 'listening');
 
   try {
     store = await ConfigStore.open(flags.configFile);
   } catch (error) {
     logger.fatal({ file: flags.configFile, error: (error as Error).message }, 'cannot load the config');
+    web.close();
     await closeServer(server);
     return 1;
   }
@@ -119,6 +135,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   }, SHUTDOWN_BACKSTOP_MS);
   backstop.unref();
   onDemand.abortAll();
+  web.close();
   await Promise.all([scheduler.stop({ graceMs: SHUTDOWN_GRACE_MS }), closeServer(server)]);
   logger.info('stopped');
   return 0;

@@ -8,11 +8,13 @@ export interface DaemonFlags {
   logLevel: LogLevel;
   logFormat: LogFormat;
   probeConcurrency: number;
+  /** exporter-toolkit's web configuration (TLS, basic auth, headers); undefined: plain HTTP, open. */
+  webConfigFile?: string;
 }
 
 export class FlagError extends Error {}
 
-export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exporter.yaml] [--web.listen-address=:10043]
+export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exporter.yaml] [--web.listen-address=:10043] [--web.config.file=FILE]
                      [--log.level=info] [--log.format=json|logfmt|pretty] [--probe.concurrency=N]
        imap_exporter config check FILE
        imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)`;
@@ -34,6 +36,7 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
       options: {
         'config.file': { type: 'string', default: DEFAULT_CONFIG_FILE },
         'web.listen-address': { type: 'string', default: ':10043' },
+        'web.config.file': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
         'probe.concurrency': { type: 'string', default: String(DEFAULT_CONCURRENCY) },
@@ -61,6 +64,7 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
     logLevel: level as LogLevel,
     logFormat: format as LogFormat,
     probeConcurrency: concurrency,
+    ...(values['web.config.file'] ? { webConfigFile: values['web.config.file'] } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ const EXPECTED_WORDS: Record<string, string> = {
   boolean: 'true or false',
   array: 'a list',
   object: 'a mapping',
+  record: 'a mapping',
 };
 
 function describeValue(value: unknown): string {

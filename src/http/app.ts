@@ -1,5 +1,5 @@
 import compression from 'compression';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { ConfigStore } from '../config/store.js';
 import type { Logger } from '../log.js';
@@ -23,6 +23,8 @@ export interface AppDeps {
   logger: Logger;
   version: string;
   now?: () => number;
+  /** Runs before every route: --web.config.file's headers and basic auth. */
+  guard?: RequestHandler;
 }
 
 /** The HTTP surface of CONTRACT §5, built from its dependencies so tests can drive it. */
@@ -32,6 +34,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Every response is fresh; hashing a 26 MB /metrics body for an ETag costs ~25 ms per scrape.
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (deps.guard) app.use(deps.guard);
   // /metrics for thousands of jobs is megabytes of text; Prometheus asks for gzip.
   app.use(compression());
   app.get('/metrics', metricsRoute(deps));
