@@ -2,11 +2,12 @@
  * What the schema cannot see: files and environment variables the config refers to, and
  * settings that are valid but will not do what the user wants (warnings).
  */
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { formatKeyPath, type ConfigProblem, type KeyPath } from './errors.js';
 import type { Config } from './schema.js';
-import { checkPasswordSource, describeFsError } from './secrets.js';
+import { describeFsError } from '../fs/bounded-read.js';
+import { readCaBundle } from '../fs/ca-bundle.js';
+import { checkPasswordSource } from './secrets.js';
 import type { YamlSource } from './source.js';
 
 /** Relative file paths are relative to the config file, as in Prometheus. */
@@ -34,13 +35,12 @@ export interface CheckFindings {
 }
 
 async function checkCaFile(path: string): Promise<string | undefined> {
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    await readCaBundle(path);
+    return undefined;
   } catch (error) {
     return `cannot read CA file ${path}: ${describeFsError(error)}`;
   }
-  return text.includes('-----BEGIN CERTIFICATE-----') ? undefined : `expected PEM certificates in ${path}`;
 }
 
 export async function checkReferences(config: Config, env: NodeJS.ProcessEnv, source: YamlSource): Promise<CheckFindings> {

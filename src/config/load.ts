@@ -1,14 +1,13 @@
 /** Reads, validates and resolves one config file into a LoadedConfig, or throws a ConfigError listing every problem. */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { describeFsError, MIB, readBoundedFile } from '../fs/bounded-read.js';
 import type { ProbeJob } from '../probe/types.js';
 import { checkReferences, withAbsolutePaths } from './checks.js';
 import { ConfigError, formatProblem } from './errors.js';
 import { configErrorMap, issueProblems } from './issues.js';
 import { buildJobs } from './jobs.js';
 import { configSchema, type Config } from './schema.js';
-import { describeFsError } from './secrets.js';
 import { YamlSource } from './source.js';
 
 export interface LoadedConfig {
@@ -25,7 +24,12 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
+/** Default cap on the config file: a fleet of thousands of targets is well under 1 MiB of YAML. */
+export const CONFIG_FILE_MAX_BYTES = 4 * MIB;
+
 export interface LoadOptions {
+  /** Larger config files are refused (--config.max-bytes); default CONFIG_FILE_MAX_BYTES. */
+  maxBytes?: number;
   /** Where password_env variables are looked up, at load and at every probe. Default process.env. */
   env?: NodeJS.ProcessEnv;
 }
@@ -34,7 +38,7 @@ export async function loadConfigFile(path: string, options: LoadOptions = {}): P
   const env = options.env ?? process.env;
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readBoundedFile(path, { maxBytes: options.maxBytes ?? CONFIG_FILE_MAX_BYTES });
   } catch (error) {
     throw new ConfigError(path, [{ path: '', message: `cannot read the config file: ${describeFsError(error)}` }]);
   }

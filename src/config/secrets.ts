@@ -2,9 +2,12 @@
  * Where an account's password comes from, and the one place that reads it.
  * Messages here name the file or variable, never the value (CONTRACT §5).
  */
-import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
-import { cachedFile } from '../fs/cached-file.js';
+import { describeFsError, KIB, readBoundedFile } from '../fs/bounded-read.js';
+import { cachedFile, type CachedFileOptions } from '../fs/cached-file.js';
+
+/** A password (or token) file larger than this is refused: no secret is that long, a log file is. */
+export const PASSWORD_FILE_MAX_BYTES = 4 * KIB;
 
 /** An inline password that prints as *** in logs, JSON and inspect(). */
 export class Secret {
@@ -36,21 +39,6 @@ export type PasswordSource =
   | { kind: 'env'; variable: string }
   | { kind: 'inline'; secret: Secret };
 
-const FS_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a parent is not a directory',
-  ELOOP: 'too many symbolic links',
-};
-
-/** "no such file" from an fs error, built from its code so no file content can leak. */
-export function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (code && FS_ERRORS[code]) ?? code ?? 'unknown error';
-}
-
 /** A password file's content with one trailing newline removed (`echo pw > file` adds it). */
 function withoutTrailingNewline(text: string): string {
   if (text.endsWith('\r\n')) return text.slice(0, -2);
@@ -59,7 +47,7 @@ function withoutTrailingNewline(text: string): string {
 }
 
 async function readPasswordText(path: string): Promise<string> {
-  return withoutTrailingNewline(await readFile(path, 'utf8'));
+  return withoutTrailingNewline((await readBoundedFile(path, { maxBytes: PASSWORD_FILE_MAX_BYTES })).toString('utf8'));
 }
 
 /** Names the file and the fs error code, never anything read from the file. */
@@ -79,8 +67,9 @@ async function readPasswordFile(path: string): Promise<string> {
 export function cachedFileReader(
   path: string,
   read: (path: string) => Promise<string> = readPasswordText,
+  options: CachedFileOptions = {},
 ): () => Promise<string> {
-  const cached = cachedFile(path, read);
+  const cached = cachedFile(path, read, options);
   return () =>
     cached().catch((error: unknown) => {
       throw unreadable(path, error);
@@ -116,8 +105,12 @@ function readOnce(source: PasswordSource, env: NodeJS.ProcessEnv): Promise<strin
  * AccountSpec.password: reads the secret at call time (env vars are looked up then, files
  * re-read after a rotation), and rejects on an empty one rather than try a blank login.
  */
-export function passwordReader(source: PasswordSource, env: NodeJS.ProcessEnv): () => Promise<string> {
-  const read = source.kind === 'file' ? cachedFileReader(source.path) : () => readOnce(source, env);
+export function passwordReader(
+  source: PasswordSource,
+  env: NodeJS.ProcessEnv,
+  options: CachedFileOptions = {},
+): () => Promise<string> {
+  const read = source.kind === 'file' ? cachedFileReader(source.path, readPasswordText, options) : () => readOnce(source, env);
   return async () => {
     const value = await read();
     if (value === '') throw new Error(`${describeSource(source)} is empty`);

@@ -21,6 +21,8 @@ export type ReloadOutcome =
 export interface ConfigStoreOptions extends LoadOptions {
   /** Epoch milliseconds; injected so tests can pin the timestamps. */
   now?: () => number;
+  /** The loader (tests count or stall loads); default loadConfigFile. */
+  load?: typeof loadConfigFile;
 }
 
 export class ConfigStore {
@@ -31,20 +33,27 @@ export class ConfigStore {
   readonly #listeners = new Set<ConfigChangeListener>();
   readonly #options: LoadOptions;
   readonly #now: () => number;
-  // Reloads run one at a time: a SIGHUP and a POST /-/reload must not interleave.
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #load: typeof loadConfigFile;
+  // Reloads run one at a time (a SIGHUP and a POST /-/reload must not interleave), and a
+  // burst coalesces: every request made while one runs shares the single reload after it.
+  #running: Promise<ReloadOutcome> | undefined;
+  #next: Promise<ReloadOutcome> | undefined;
 
   constructor(initial: LoadedConfig, options: ConfigStoreOptions = {}) {
     this.path = initial.path;
     this.#current = initial;
     this.#now = options.now ?? Date.now;
-    this.#options = options.env ? { env: options.env } : {};
+    this.#options = {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+    };
+    this.#load = options.load ?? loadConfigFile;
     this.#lastReloadSuccessMs = this.#now();
   }
 
   /** Loads the first config; throws the ConfigError when the file is bad (nothing to fall back to). */
   static async open(path: string, options: ConfigStoreOptions = {}): Promise<ConfigStore> {
-    return new ConfigStore(await loadConfigFile(path, options), options);
+    return new ConfigStore(await (options.load ?? loadConfigFile)(path, options), options);
   }
 
   get current(): LoadedConfig {
@@ -67,16 +76,28 @@ export class ConfigStore {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Reads the file again; resolves once a reload that started after this call has ended. */
   reload(): Promise<ReloadOutcome> {
-    const outcome = this.#queue.then(() => this.#reloadNow());
-    this.#queue = outcome;
-    return outcome;
+    if (!this.#running) return this.#start();
+    this.#next ??= this.#running.then(() => {
+      this.#next = undefined;
+      return this.#start();
+    });
+    return this.#next;
+  }
+
+  #start(): Promise<ReloadOutcome> {
+    const run = this.#reloadNow().finally(() => {
+      if (this.#running === run) this.#running = undefined;
+    });
+    this.#running = run;
+    return run;
   }
 
   async #reloadNow(): Promise<ReloadOutcome> {
     let next: LoadedConfig;
     try {
-      next = await loadConfigFile(this.path, this.#options);
+      next = await this.#load(this.path, this.#options);
     } catch (error) {
       this.#lastReloadSuccessful = false;
       return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };

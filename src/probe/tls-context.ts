@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { describeFsError } from '../fs/bounded-read.js';
+import { readCaBundle } from '../fs/ca-bundle.js';
 import { cachedFile } from '../fs/cached-file.js';
 import { ProbeError } from './errors.js';
 
@@ -15,13 +16,12 @@ export async function secureContextFor(caFile: string | undefined): Promise<Secu
   if (caFile === undefined) return (systemDefault ??= createSecureContext());
   let context = byCaFile.get(caFile);
   if (!context) {
-    context = cachedFile(caFile, async (path) => createSecureContext({ ca: await readFile(path) }));
+    context = cachedFile(caFile, async (path) => createSecureContext({ ca: await readCaBundle(path) }));
     byCaFile.set(caFile, context);
   }
   try {
     return await context();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ProbeError('tls_certificate_invalid', `cannot use ca_file ${caFile}: ${code}`, { cause: error });
+    throw new ProbeError('tls_certificate_invalid', `cannot use ca_file ${caFile}: ${describeFsError(error)}`, { cause: error });
   }
 }

@@ -27,7 +27,7 @@ async function settle(path: string): Promise<void> {
 test('a password file is re-read after rotation, one trailing newline dropped', async () => {
   const path = join(scratch, 'rotating');
   await writeFile(path, 'first-password\n');
-  const password = passwordReader({ kind: 'file', path }, {});
+  const password = passwordReader({ kind: 'file', path }, {}, { recheckMs: 0 });
   assert.equal(await password(), 'first-password');
   await writeFile(path, 'second-password\r\n');
   assert.equal(await password(), 'second-password');
@@ -48,7 +48,7 @@ test('an unchanged password file is read once', async () => {
   const read = cachedFileReader(path, async () => {
     reads += 1;
     return `read ${reads}`;
-  });
+  }, { recheckMs: 0 });
   assert.equal(await read(), 'read 1');
   assert.equal(await read(), 'read 1');
   assert.equal(reads, 1);
@@ -60,10 +60,24 @@ test('a file changed too recently to trust its timestamp is read every time', as
   const path = join(scratch, 'fresh');
   await writeFile(path, 'fresh\n');
   let reads = 0;
-  const read = cachedFileReader(path, async () => String(++reads));
+  const read = cachedFileReader(path, async () => String(++reads), { recheckMs: 0 });
   await read();
   await read();
   assert.equal(reads, 2);
+});
+
+test('a password file is checked at most once per second however often it is asked for', async () => {
+  const path = join(scratch, 'checked');
+  await writeFile(path, 'checked-password\n');
+  let clock = 0;
+  let reads = 0;
+  const read = cachedFileReader(path, async () => `read ${++reads}`, { now: () => clock });
+  assert.deepEqual(await Promise.all([read(), read(), read()]), ['read 1', 'read 1', 'read 1'], 'concurrent callers share one check');
+  await writeFile(path, 'rotated\n');
+  clock = 999;
+  assert.equal(await read(), 'read 1', 'within the recheck window: no stat, the cached value');
+  clock = 1000;
+  assert.equal(await read(), 'read 2', 'after it: the rotation is seen');
 });
 
 test('password_env is read at call time', async () => {
@@ -82,7 +96,7 @@ test('an unreadable or empty secret rejects with a message naming its source', a
     message: `cannot read password file ${missing}: no such file`,
   });
   await assert.rejects(passwordReader({ kind: 'file', path: scratch }, {})(), {
-    message: `cannot read password file ${scratch}: it is a directory`,
+    message: `cannot read password file ${scratch}: not a regular file (a directory)`,
   });
   const empty = join(scratch, 'empty');
   await writeFile(empty, '\n');

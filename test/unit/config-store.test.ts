@@ -116,3 +116,35 @@ test('open() throws the ConfigError when the first file is bad', async () => {
   await writeFile(path, 'targets: 5\n');
   await assert.rejects(ConfigStore.open(path), ConfigError);
 });
+
+test('a burst of reloads runs one reload after the running one, and every caller gets its outcome', async () => {
+  const path = join(scratch, 'burst.yaml');
+  await writeFile(path, config('one'));
+  let loads = 0;
+  const { loadConfigFile } = await import('../../src/config/load.js');
+  const store = await ConfigStore.open(path, {
+    load: (file, options) => {
+      loads += 1;
+      return loadConfigFile(file, options);
+    },
+  });
+  loads = 0;
+  await writeFile(path, config('one', 'two'));
+  const outcomes = await Promise.all(Array.from({ length: 100 }, () => store.reload()));
+  assert.equal(loads, 2, 'the one running, and one for everything asked while it ran');
+  assert.ok(outcomes.every((outcome) => outcome.ok));
+  assert.deepEqual(store.current.config.targets.map((t) => t.name), ['one', 'two']);
+});
+
+test('a reload that fails in any way (here a FIFO as the config file) sets the gauge to false at once', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const path = join(scratch, 'fifo.yaml');
+  await writeFile(path, config('one'));
+  const store = await ConfigStore.open(path);
+  await rm(path);
+  execFileSync('mkfifo', [path]);
+  const outcome = await store.reload();
+  assert.equal(outcome.ok, false);
+  assert.match(outcome.ok ? '' : outcome.error.message, /fifo\.yaml: cannot read the config file: not a regular file \(a FIFO\)$/);
+  assert.equal(store.lastReloadSuccessful, false);
+});
