@@ -31,6 +31,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  const resolver = flags.dnsServers.length > 0 ? { servers: flags.dnsServers } : {};
   let store: ConfigStore | undefined;
   const results = new ResultStore();
   const registry = createMetricsRegistry({
@@ -44,7 +45,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   });
   const scheduler = new Scheduler({
     clock: systemClock,
-    runProbe: (job, signal) => runProbe(job.spec, { signal }),
+    runProbe: (job, signal) => runProbe(job.spec, { signal, resolver }),
     concurrency: flags.probeConcurrency,
     onResult: (job, result) => logResult(logger, job, result, results.record(job, result)),
     onSkip: (job) => {
@@ -53,7 +54,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     },
     logger: logger.child({ component: 'scheduler' }),
   });
-  const onDemand = new OnDemandProber();
+  const onDemand = new OnDemandProber((spec, options) => runProbe(spec, { ...options, resolver }));
 
   const reload = async () => {
     if (!store) return { ok: false as const, error: 'no config loaded yet' };

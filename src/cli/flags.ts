@@ -10,12 +10,15 @@ export interface DaemonFlags {
   probeConcurrency: number;
   /** exporter-toolkit's web configuration (TLS, basic auth, headers); undefined: plain HTTP, open. */
   webConfigFile?: string;
+  /** --dns.server (repeatable): resolve with these instead of /etc/resolv.conf's. */
+  dnsServers: string[];
 }
 
 export class FlagError extends Error {}
 
 export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exporter.yaml] [--web.listen-address=:10043] [--web.config.file=FILE]
                      [--log.level=info] [--log.format=json|logfmt|pretty] [--probe.concurrency=N]
+                     [--dns.server=HOST[:PORT]]...
        imap_exporter config check FILE
        imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)`;
 
@@ -40,6 +43,7 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
         'probe.concurrency': { type: 'string', default: String(DEFAULT_CONCURRENCY) },
+        'dns.server': { type: 'string', multiple: true },
       },
     }));
   } catch (error) {
@@ -65,6 +69,7 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
     logFormat: format as LogFormat,
     probeConcurrency: concurrency,
     ...(values['web.config.file'] ? { webConfigFile: values['web.config.file'] } : {}),
+    dnsServers: values['dns.server'] ?? [],
   };
 }
 

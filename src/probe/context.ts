@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { ResolverConfig } from '../dns/resolver.js';
 import type { ImapSession } from '../imap/session.js';
 import type { Deadline } from './deadline.js';
 import type { Transcript } from './transcript.js';
@@ -11,6 +12,8 @@ export interface ProbeContext {
   readonly deadline: Deadline;
   readonly transcript: Transcript;
   readonly facts: ProbeFacts;
+  /** How the resolve stage looks names up (tests point it at their own DNS server). */
+  readonly resolver?: ResolverConfig;
   /** Every socket opened, destroyed when the probe ends whatever happened. */
   readonly sockets: Socket[];
   socket?: Socket;

@@ -74,6 +74,7 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
     deadline,
     transcript,
     facts: { lists: [] },
+    ...(options.resolver ? { resolver: options.resolver } : {}),
     sockets: [],
     encrypted: false,
   };

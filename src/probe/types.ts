@@ -1,3 +1,4 @@
+import type { ResolverConfig } from '../dns/resolver.js';
 import type { Reason } from './reasons.js';
 import type { Stage } from './stages.js';
 
@@ -144,6 +145,8 @@ export interface ProbeResult {
 export interface RunProbeOptions {
   /** Aborting ends the probe at once (shutdown); its stage fails with `timeout`. */
   signal?: AbortSignal;
+  /** DNS servers and files for the resolve stage; default the system's. */
+  resolver?: ResolverConfig;
 }
 
 /** The engine's signature: never rejects; every failure is a ProbeResult. */

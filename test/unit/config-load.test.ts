@@ -1,5 +1,6 @@
 /** What a loaded config holds: inherited values, ports, jobs, and the shipped example. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -182,7 +183,9 @@ test('the shipped example loads on a machine with no secrets', async () => {
 test("the shipped example's commented-out targets are valid once uncommented", async () => {
   const example = await readFile(join(process.cwd(), 'config/imap-exporter.yaml'), 'utf8');
   await writeFile(join(scratch, 'testuser'), 'example-password\n');
-  await writeFile(join(scratch, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nnot a real one\n-----END CERTIFICATE-----\n');
+  // A CA file must hold a certificate that parses: a throwaway self-signed one.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=example CA',
+    '-days', '1', '-keyout', join(scratch, 'ca.key'), '-out', join(scratch, 'ca.pem')], { stdio: 'ignore' });
   const uncommented = example
     .split('\n')
     .map((line) => (/^ {2}# (-| {2})/.test(line) ? line.replace('  # ', '  ') : line))

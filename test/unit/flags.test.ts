@@ -13,7 +13,7 @@ describe('daemon flags', () => {
   });
   it('reads Prometheus-style flags', () => {
     const flags = parseDaemonFlags(['--config.file=/etc/x.yaml', '--web.listen-address', '127.0.0.1:9999', '--log.level=debug', '--log.format=pretty', '--probe.concurrency=8']);
-    assert.deepEqual(flags, { configFile: '/etc/x.yaml', listen: { host: '127.0.0.1', port: 9999 }, logLevel: 'debug', logFormat: 'pretty', probeConcurrency: 8 });
+    assert.deepEqual(flags, { configFile: '/etc/x.yaml', listen: { host: '127.0.0.1', port: 9999 }, logLevel: 'debug', logFormat: 'pretty', probeConcurrency: 8, dnsServers: [] });
   });
   it('listen addresses', () => {
     assert.deepEqual(parseListenAddress(':10043'), { port: 10043 });
