@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DnsError, resolveHost, type ResolverConfig } from '../../src/dns/resolver.js';
 import { parseHosts, parseResolvConf } from '../../src/dns/hosts-file.js';
+import { runProbe } from '../../src/probe/run-probe.js';
+import type { ProbeResult } from '../../src/probe/types.js';
 import { startFakeDns, type FakeDns } from '../fakes/fake-dns.js';
 
 let dir: string;
@@ -55,6 +57,21 @@ describe('resolveHost', () => {
     await assert.rejects(pending, (error) => (error as NodeJS.ErrnoException).code === 'ECANCELLED', 'the abort cancels the query at once');
   });
 });
+
+describe('the resolve stage', () => {
+  const probe = (host: string, dns: FakeDns) =>
+    runProbe({ target: 't', host, port: 1, tls: 'none', tlsConfig: { insecureSkipVerify: false }, timeoutMs: 2000 }, { resolver: config(dns) });
+
+  it('fails with dns_error, the resolver code first in the detail', async () => {
+    assert.deepEqual(pick(await probe('nothing.test', answering)), { stage: 'resolve', reason: 'dns_error', detail: 'ENOTFOUND: nothing.test' });
+    assert.deepEqual(pick(await probe('broken.test', servfail)), { stage: 'resolve', reason: 'dns_error', detail: 'ESERVFAIL: broken.test' });
+  });
+});
+
+function pick(result: ProbeResult) {
+  const { stage, reason, detail } = result.failure ?? {};
+  return { stage, reason, detail };
+}
 
 describe('parsing', () => {
   it('hosts: comments, several names, both families', () => {

@@ -1,21 +1,14 @@
-import { DnsError, resolveHost } from '../../dns/resolver.js';
+import { resolveHost } from '../../dns/resolver.js';
 import type { ProbeContext } from '../context.js';
-import { ProbeError } from '../errors.js';
 
 /**
  * DNS lookup of the host (skipped for IP literals: the runner never plans it then), with a
- * resolver the deadline cancels (dns/resolver.ts says why not getaddrinfo). The detail
- * starts with the resolver's code (ENOTFOUND, ENODATA, ETIMEOUT, ESERVFAIL, …) and the
- * DnsError is the cause, so hints can tell "no such name" from "the resolver is down".
+ * resolver the deadline cancels (dns/resolver.ts says why not getaddrinfo). A failure is a
+ * DnsError carrying the resolver's code (ENOTFOUND, ENODATA, ETIMEOUT, ESERVFAIL, …) and
+ * the host name, so classify can tell "no such name" from "the resolver failed".
  */
 export async function resolveStage(ctx: ProbeContext): Promise<void> {
-  let address: string;
-  try {
-    address = await ctx.deadline.race(resolveHost(ctx.spec.host, ctx.deadline.signal, ctx.resolver));
-  } catch (error) {
-    if (error instanceof DnsError) throw new ProbeError('dns_error', `${error.code}: ${ctx.spec.host}`, { cause: error });
-    throw error;
-  }
+  const address = await ctx.deadline.race(resolveHost(ctx.spec.host, ctx.deadline.signal, ctx.resolver));
   ctx.facts.address = address;
   ctx.transcript.record('-', `resolved ${ctx.spec.host} to ${address}`);
 }
