@@ -4,12 +4,10 @@
  * the bcrypt users, the extra headers. Any problem is a ConfigError that names the file,
  * the key and what was expected; nothing is half-applied.
  */
-import { constants, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../config/errors.js';
-import { describeFsError } from '../config/secrets.js';
+import { describeFsError, readBoundedFile } from '../fs/bounded-read.js';
 import {
   CIPHER_SUITES,
   CURVES,
@@ -134,33 +132,10 @@ export function clientCertPolicy(type: ClientAuthType, allowedSans?: readonly st
  * read can block), at most MAX_FILE_BYTES. `key` is '' for the web config file itself.
  */
 async function readConfigFile(configFile: string, path: string, key: string): Promise<Buffer> {
-  const fail = (message: string): never => {
+  try {
+    return await readBoundedFile(path, { maxBytes: MAX_FILE_BYTES });
+  } catch (error) {
+    const message = describeFsError(error);
     throw new ConfigError(configFile, [{ path: key, message: key === '' ? `cannot read the web config file: ${message}` : `cannot read ${path}: ${message}` }]);
-  };
-  let handle;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (error) {
-    return fail(describeFsError(error));
-  }
-  try {
-    const stats: Stats = await handle.stat();
-    if (!stats.isFile()) return fail('not a regular file');
-    if (stats.size > MAX_FILE_BYTES) return fail(`larger than ${MAX_FILE_BYTES} bytes`);
-    const buffer = Buffer.alloc(stats.size + 1);
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-      if (filled > MAX_FILE_BYTES) return fail(`larger than ${MAX_FILE_BYTES} bytes`);
-      if (filled === buffer.length) break;
-    }
-    return buffer.subarray(0, filled);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    return fail(describeFsError(error));
-  } finally {
-    await handle.close();
   }
 }
