@@ -2,23 +2,29 @@
 # imap_exporter container image. Build: docker build -t imap_exporter:0.1.0 .
 # (deploy/README.md has the full command with the OCI label build args.)
 
-# --- build stage: the full node:20 image has the toolchain npm ci may need for native modules.
-FROM node:20-bookworm AS build
+# Base images are pinned by digest (a tag moves; a digest is the image that was reviewed). The tag
+# each digest was taken for is the comment above it; bump both together.
+
+# --- build stage: the full node:24 image has the toolchain npm ci may need for native modules.
+# node:24-bookworm
+FROM node:24-bookworm@sha256:934240a162082fd8b8a2f90cd5114446443f1eba1c5378f6687167ca405e6584 AS build
 WORKDIR /app
-# Lockfile first, so the dependency layer is cached until package*.json change.
+# Lockfile first, so the dependency layer is cached until package*.json change. --ignore-scripts:
+# the package's prepare script builds, and src/ is not here yet (nor do dependencies need scripts).
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 # tsc compiles src/ only: .dockerignore keeps test/ and bench/ out of the context.
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-# --- run stage: distroless rather than node:20-slim. It has no shell, no package manager and
+# --- run stage: distroless rather than node:24-slim. It has no shell, no package manager and
 # no curl, so there is less to patch and nothing for an intruder to use; its :nonroot tag runs as
 # uid/gid 65532, which the Kubernetes manifests pin (runAsUser: 65532). The cost: no shell for
-# `docker exec`, so the HEALTHCHECK below is written in Node. Pin the digest in production.
-FROM gcr.io/distroless/nodejs20-debian12:nonroot
+# `docker exec`, so the HEALTHCHECK below is the exporter's own `healthcheck` command.
+# gcr.io/distroless/nodejs24-debian12:nonroot
+FROM gcr.io/distroless/nodejs24-debian12:nonroot@sha256:14d42e2511532589a7c7e01a753667a74fcc96266e137e8125006b87b0c32d0a
 
 ARG VERSION=0.1.0
 ARG REVISION=unknown
@@ -31,7 +37,7 @@ LABEL org.opencontainers.image.title="imap_exporter" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="${SOURCE}" \
-      org.opencontainers.image.base.name="gcr.io/distroless/nodejs20-debian12:nonroot"
+      org.opencontainers.image.base.name="gcr.io/distroless/nodejs24-debian12:nonroot"
 
 # DNS lookups (getaddrinfo) and file reads share libuv's thread pool, 4 threads by default:
 # a few targets whose resolver hangs would stall every other probe's lookup and password read.
@@ -47,9 +53,11 @@ USER 65532:65532
 EXPOSE 10043
 # The config is not baked in: mount it at /etc/imap_exporter/config.yaml (a ConfigMap in Kubernetes).
 
-# Docker/Compose only (Kubernetes uses the livenessProbe instead). Exit 0 only on HTTP 200.
+# Docker/Compose only (Kubernetes uses the livenessProbe instead). `healthcheck` asks /-/healthy at
+# the address the exporter was started with (it reads PID 1's --web.listen-address and
+# --web.config.file), so `docker run IMAGE --web.listen-address=:9999` stays healthy, over TLS too.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["/nodejs/bin/node", "-e", "require('http').get('http://127.0.0.1:10043/-/healthy', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).setTimeout(4000, () => process.exit(1))"]
+  CMD ["/nodejs/bin/node", "/app/dist/src/main.js", "healthcheck"]
 
 # The binary is the entrypoint and CMD holds only flags, so `docker run IMAGE --log.level=debug`
 # and Kubernetes `args:` replace the flags without repeating the script path.

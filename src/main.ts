@@ -2,6 +2,7 @@
 import { CHECK_USAGE, runCheck } from './cli/check.js';
 import { runConfigCheck } from './cli/config-check.js';
 import { DAEMON_USAGE, FlagError, parseDaemonFlags } from './cli/flags.js';
+import { runHealthcheck } from './cli/healthcheck.js';
 import { runDaemon } from './daemon.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
     io.stderr(`imap_exporter: unknown command "config ${argv[1] ?? ''}"\n${DAEMON_USAGE}\n`);
     return 2;
   }
+  if (argv[0] === 'healthcheck') return runHealthcheck(argv.slice(1), io);
   if (wantsHelp) return usage(io, DAEMON_USAGE);
   let flags;
   try {

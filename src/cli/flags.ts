@@ -20,7 +20,8 @@ export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exp
                      [--log.level=info] [--log.format=json|logfmt|pretty] [--probe.concurrency=N]
                      [--dns.server=HOST[:PORT]]...
        imap_exporter config check FILE
-       imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)`;
+       imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)
+       imap_exporter healthcheck [--web.listen-address=…] [--web.config.file=…]   (the container's HEALTHCHECK)`;
 
 /** Relative to the working directory, as Prometheus's own `prometheus.yml` default is. */
 export const DEFAULT_CONFIG_FILE = 'config/imap-exporter.yaml';
