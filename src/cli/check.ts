@@ -4,6 +4,7 @@ import { passwordReader } from '../config/secrets.js';
 import { formatProbeReport } from '../probe/report.js';
 import { runProbe } from '../probe/run-probe.js';
 import { formatTranscript } from '../probe/transcript.js';
+import { FOLDER_CAP, formatServerFacts } from './check-facts.js';
 import type { AuthMechanism, ProbeSpec, RunProbe, TlsMode } from '../probe/types.js';
 
 export interface CheckIo {
@@ -16,7 +17,9 @@ export const CHECK_USAGE = `usage: imap_exporter check HOST[:PORT]
       [--tls | --starttls | --no-tls]     default --starttls; port 993 with --tls, else 143
       [--user U (--password-file F | --password-env VAR)] [--auth login|plain|cram-md5|xoauth2]
       [--ca-file F] [--server-name N] [--insecure-skip-verify] [--allow-plaintext-auth]
-      [--mailbox INBOX] [--list PATTERN]... [--timeout 10s] [--verbose]`;
+      [--mailbox INBOX] [--list PATTERN]... [--timeout 10s] [--verbose]
+      [--all-folders]                     every folder LIST returned (default: the first ${FOLDER_CAP} per pattern)
+      [--json]                            the whole result as JSON (passwords never included)`;
 
 class UsageError extends Error {}
 
@@ -28,24 +31,39 @@ const AUTH_MECHANISMS: readonly AuthMechanism[] = ['login', 'plain', 'cram-md5',
  * failed, 2 bad usage.
  */
 export async function runCheck(args: string[], io: CheckIo, probe: RunProbe = runProbe): Promise<number> {
-  let spec: ProbeSpec;
-  let verbose: boolean;
+  let parsed: CheckArgs;
   try {
-    ({ spec, verbose } = parseCheckArgs(args, io.env));
+    parsed = parseCheckArgs(args, io.env);
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof TypeError || error instanceof RangeError)) throw error;
     io.stderr(`imap_exporter check: ${error.message}\n${CHECK_USAGE}\n`);
     return 2;
   }
-  const who = spec.account ? `, user ${spec.account.username}` : ', no login';
-  io.stdout(`imap_exporter check ${spec.host}:${spec.port} (${spec.tls}${who})\n`);
+  const { spec, verbose, json, allFolders } = parsed;
+  // Facts, failure and transcript come scrubbed of every secret by the probe: printed as they are.
+  const print = io.stdout;
   const result = await probe(spec);
-  io.stdout(`${formatProbeReport(result)}\n`);
-  if (verbose) io.stdout(`\ntranscript (passwords and AUTHENTICATE payloads shown as ***):\n${formatTranscript(result.transcript)}\n`);
+  if (json) {
+    print(`${JSON.stringify(result, null, 2)}\n`);
+    return result.success ? 0 : 1;
+  }
+  const who = spec.account ? `, user ${spec.account.username}` : ', no login';
+  print(`imap_exporter check ${spec.host}:${spec.port} (${spec.tls}${who})\n`);
+  print(`${formatProbeReport(result)}\n`);
+  const facts = formatServerFacts(result.facts, { allFolders });
+  if (facts !== '') print(`\nwhat the server showed:\n${facts}\n`);
+  if (verbose) print(`\ntranscript (passwords and AUTHENTICATE payloads shown as ***):\n${formatTranscript(result.transcript)}\n`);
   return result.success ? 0 : 1;
 }
 
-function parseCheckArgs(args: string[], env: NodeJS.ProcessEnv): { spec: ProbeSpec; verbose: boolean } {
+interface CheckArgs {
+  spec: ProbeSpec;
+  verbose: boolean;
+  json: boolean;
+  allFolders: boolean;
+}
+
+function parseCheckArgs(args: string[], env: NodeJS.ProcessEnv): CheckArgs {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -66,6 +84,8 @@ function parseCheckArgs(args: string[], env: NodeJS.ProcessEnv): { spec: ProbeSp
       list: { type: 'string', multiple: true },
       timeout: { type: 'string', default: '10s' },
       verbose: { type: 'boolean', short: 'v', default: false },
+      json: { type: 'boolean', default: false },
+      'all-folders': { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'HOST is required' : `unexpected argument "${positionals[1]}"`);
@@ -93,12 +113,13 @@ function parseCheckArgs(args: string[], env: NodeJS.ProcessEnv): { spec: ProbeSp
   };
   if (values['ca-file']) spec.tlsConfig.caFile = values['ca-file'];
   if (values['server-name']) spec.tlsConfig.serverName = values['server-name'];
+  const output = { verbose: values.verbose, json: values.json, allFolders: values['all-folders'] };
 
   const passwordFile = values['password-file'];
   const passwordEnv = values['password-env'];
   if (values.user === undefined) {
     if (passwordFile || passwordEnv) throw new UsageError('--password-file/--password-env need --user');
-    return { spec, verbose: values.verbose };
+    return { spec, ...output };
   }
   if (Boolean(passwordFile) === Boolean(passwordEnv)) {
     throw new UsageError('--user needs exactly one of --password-file F or --password-env VAR');
@@ -112,7 +133,7 @@ function parseCheckArgs(args: string[], env: NodeJS.ProcessEnv): { spec: ProbeSp
     list: (values.list ?? ['*']).map((pattern) => ({ reference: '', pattern })),
     password: passwordReader(passwordFile ? { kind: 'file', path: passwordFile } : { kind: 'env', variable: passwordEnv! }, env),
   };
-  return { spec, verbose: values.verbose };
+  return { spec, ...output };
 }
 
 /** HOST, HOST:PORT, [IPv6] or [IPv6]:PORT. */

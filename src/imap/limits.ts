@@ -1,7 +1,12 @@
-import type { ProbeLimits } from '../probe/types.js';
+/** Every bound on what a server may send us; the IMAP layer's own type, configured per target. */
+export interface ImapLimits {
+  maxLineBytes: number;
+  maxLiteralBytes: number;
+  maxResponsesPerCommand: number;
+}
 
 /** Every bound on what a server may send us, in one place so framing and parser cannot drift. */
-export const DEFAULT_LIMITS: ProbeLimits = {
+export const DEFAULT_LIMITS: ImapLimits = {
   maxLineBytes: 64 * 1024,
   maxLiteralBytes: 1024 * 1024,
   maxResponsesPerCommand: 10_000,
@@ -16,6 +21,6 @@ export const TRANSCRIPT_HEAD_ENTRIES = 80;
 export const TRANSCRIPT_TAIL_ENTRIES = 40;
 export const TRANSCRIPT_MAX_ENTRY_CHARS = 512;
 
-export function resolveLimits(overrides?: Partial<ProbeLimits>): ProbeLimits {
+export function resolveLimits(overrides?: Partial<ImapLimits>): ImapLimits {
   return { ...DEFAULT_LIMITS, ...overrides };
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
-import type { ProbeLimits } from '../probe/types.js';
 import { ImapConnection } from './connection.js';
 import { ConnectionClosedError, ImapLimitError, ImapProtocolError } from './errors.js';
+import type { ImapLimits } from './limits.js';
 import { describeStatus, type ImapResponse } from './parser.js';
 
 export type Status = 'OK' | 'NO' | 'BAD';
@@ -47,7 +47,7 @@ export class ImapSession {
 
   constructor(
     socket: Socket,
-    private readonly limits: ProbeLimits,
+    private readonly limits: ImapLimits,
     private readonly record: Recorder,
   ) {
     this.connection = this.open(socket);

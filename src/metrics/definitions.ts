@@ -85,6 +85,41 @@ export const MAILBOX_WRITABLE = def(
   [...JOB, 'mailbox'],
   (s) => `1 if SELECT opened the mailbox READ-WRITE, 0 if READ-ONLY, in ${probeOf(s)}.`,
 );
+export const MAILBOX_UIDNEXT = def(
+  'imap_mailbox_uidnext',
+  [...JOB, 'mailbox'],
+  (s) => `UIDNEXT of the mailbox (the UID the next message will get) in ${probeOf(s)}.`,
+);
+export const MAILBOX_RIGHTS = def(
+  'imap_mailbox_rights_info',
+  [...JOB, 'mailbox', 'rights'],
+  (s) => `The account's RFC 4314 rights on the mailbox (MYRIGHTS) in ${probeOf(s)}; value always 1.`,
+);
+export const NAMESPACE_INFO = def(
+  'imap_namespace_info',
+  [...JOB, 'type', 'prefix', 'delimiter'],
+  (s) => `A namespace the server announced (NAMESPACE, RFC 2342; type personal, other or shared) in ${probeOf(s)}; value always 1.`,
+);
+export const QUOTA_STORAGE_USAGE = def(
+  'imap_quota_storage_usage_bytes',
+  [...JOB, 'root'],
+  (s) => `STORAGE used under the quota root (GETQUOTAROOT of the selected mailbox; KiB converted to bytes) in ${probeOf(s)}.`,
+);
+export const QUOTA_STORAGE_LIMIT = def(
+  'imap_quota_storage_limit_bytes',
+  [...JOB, 'root'],
+  (s) => `STORAGE limit of the quota root (KiB converted to bytes) in ${probeOf(s)}.`,
+);
+export const QUOTA_USAGE = def(
+  'imap_quota_usage',
+  [...JOB, 'root', 'resource'],
+  (s) => `Usage of a counted quota resource (message, mailbox, …; STORAGE is in imap_quota_storage_usage_bytes) in ${probeOf(s)}.`,
+);
+export const QUOTA_LIMIT = def(
+  'imap_quota_limit',
+  [...JOB, 'root', 'resource'],
+  (s) => `Limit of a counted quota resource (message, mailbox, …) in ${probeOf(s)}.`,
+);
 export const FOLDERS = def(
   'imap_folders',
   [...JOB, 'pattern', 'reference'],
@@ -104,8 +139,10 @@ export const TLS_INFO = def(
 );
 export const CAPABILITY = def(
   'imap_server_capability',
-  ['target', 'capability'],
-  (s) => `CAPABILITY advertised before login (upper-cased) in ${targetProbeOf(s)}; value always 1.`,
+  ['target', 'capability', 'when'],
+  (s) =>
+    `CAPABILITY advertised (upper-cased) in ${targetProbeOf(s)}, by when: pre_tls (plaintext, before STARTTLS), ` +
+    'post_tls (encrypted, before login), post_login; value always 1.',
 );
 
 // /metrics only: across runs, and the exporter's own state.

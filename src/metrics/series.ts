@@ -2,6 +2,7 @@ import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import * as m from './definitions.js';
 import type { MetricDef, Subject } from './definitions.js';
 import { labelPair, type Emit, type ExpositionText } from './exposition.js';
+import { countedQuota, emitCapabilities, emitNamespaces, emitRights, storageQuota } from './server-series.js';
 
 /**
  * How each per-probe metric reads one ProbeResult. /metrics applies these to every
@@ -47,6 +48,13 @@ export const JOB_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
   [m.MAILBOX_RECENT, mailbox((mb) => mb.recent)],
   [m.MAILBOX_UIDVALIDITY, mailbox((mb) => mb.uidValidity)],
   [m.MAILBOX_WRITABLE, mailbox((mb) => (mb.writable === undefined ? undefined : flag(mb.writable)))],
+  [m.MAILBOX_UIDNEXT, mailbox((mb) => mb.uidNext)],
+  [m.MAILBOX_RIGHTS, emitRights],
+  [m.NAMESPACE_INFO, emitNamespaces],
+  [m.QUOTA_STORAGE_USAGE, storageQuota('usage')],
+  [m.QUOTA_STORAGE_LIMIT, storageQuota('limit')],
+  [m.QUOTA_USAGE, countedQuota('usage')],
+  [m.QUOTA_LIMIT, countedQuota('limit')],
   [
     m.FOLDERS,
     (r, emit) => {
@@ -74,20 +82,8 @@ export const TARGET_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
       if (tls?.version && tls.cipher) emit(`,${labelPair('version', tls.version)},${labelPair('cipher', tls.cipher)}`, 1);
     },
   ],
-  [
-    m.CAPABILITY,
-    (r, emit) => {
-      // Capability names are case-insensitive (RFC 3501); one spelling keeps series stable.
-      // A server picks these label values: bound them, or one 64 KiB CAPABILITY line becomes 10,000 series.
-      const exported = (r.facts.capabilities ?? []).filter((c) => c.length <= MAX_CAPABILITY_LENGTH).slice(0, MAX_CAPABILITIES);
-      for (const capability of exported) emit(`,${labelPair('capability', capability.toUpperCase())}`, 1);
-    },
-  ],
+  [m.CAPABILITY, emitCapabilities],
 ];
-
-/** Real servers advertise 10 to 50 capabilities, each a short word. */
-const MAX_CAPABILITIES = 100;
-const MAX_CAPABILITY_LENGTH = 64;
 
 function mailbox(read: (mb: NonNullable<ProbeResult['facts']['mailbox']>) => number | undefined): Extract {
   return (r, emit) => {

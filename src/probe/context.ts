@@ -38,3 +38,9 @@ export function hasCapability(ctx: ProbeContext, name: string): boolean {
   const wanted = name.toUpperCase();
   return (ctx.facts.capabilities ?? []).some((c) => c.toUpperCase() === wanted);
 }
+
+/** After login the server may announce more (Dovecot adds NAMESPACE, QUOTA, ACL); fall back to the pre-login set. */
+export function hasCapabilityAfterLogin(ctx: ProbeContext, name: string): boolean {
+  const wanted = name.toUpperCase();
+  return (ctx.facts.capabilitiesAfterLogin ?? ctx.facts.capabilities ?? []).some((c) => c.toUpperCase() === wanted);
+}

@@ -1,10 +1,17 @@
 import type { ResolverConfig } from '../dns/resolver.js';
+import type { ListedFolder } from '../imap/commands/list.js';
+import type { AuthMechanism } from '../imap/commands/login.js';
+import type { Namespace, Namespaces, NamespaceType } from '../imap/commands/namespace.js';
+import type { QuotaResource, QuotaRoot } from '../imap/commands/quota.js';
+import type { MailboxFacts } from '../imap/commands/select.js';
+import type { ImapLimits } from '../imap/limits.js';
 import type { Reason } from './reasons.js';
 import type { Stage } from './stages.js';
 
+export type { AuthMechanism, ListedFolder, MailboxFacts, Namespace, Namespaces, NamespaceType, QuotaResource, QuotaRoot };
+
 /** What one probe is asked to do: one target, optionally one account (CONTRACT §1). */
 export type TlsMode = 'tls' | 'starttls' | 'none';
-export type AuthMechanism = 'login' | 'plain' | 'cram-md5' | 'xoauth2';
 
 export interface TlsSettings {
   caFile?: string;
@@ -29,12 +36,8 @@ export interface AccountSpec {
   password: () => Promise<string>;
 }
 
-/** Every bound on what a server may send us; defaults in imap/limits.ts. */
-export interface ProbeLimits {
-  maxLineBytes: number;
-  maxLiteralBytes: number;
-  maxResponsesPerCommand: number;
-}
+/** Every bound on what a server may send us: the IMAP layer's type (imap/limits.ts), set per target. */
+export type ProbeLimits = ImapLimits;
 
 export interface ProbeSpec {
   /** The `target` label value. */
@@ -85,21 +88,6 @@ export interface TlsFacts {
   authorizationError?: string;
 }
 
-export interface MailboxFacts {
-  name: string;
-  exists?: number;
-  recent?: number;
-  uidValidity?: number;
-  writable?: boolean;
-}
-
-export interface ListedFolder {
-  /** Display name, modified UTF-7 decoded. */
-  name: string;
-  delimiter: string | null;
-  flags: string[];
-}
-
 export interface ListFacts extends ListPattern {
   folders: ListedFolder[];
 }
@@ -108,14 +96,31 @@ export interface ProbeFacts {
   /** The address connected to (after resolve). */
   address?: string;
   greeting?: string;
-  /** CAPABILITY as first seen (greeting code or first CAPABILITY), before any TLS upgrade. */
+  /** CAPABILITY on the plaintext connection (greeting code or CAPABILITY); absent with implicit TLS. */
   capabilitiesBeforeTls?: string[];
-  /** CAPABILITY before login on the final (possibly TLS-upgraded) connection. */
+  /** CAPABILITY once encrypted, before login: the greeting's over implicit TLS, or asked again after STARTTLS. */
+  capabilitiesAfterTls?: string[];
+  /** The set in force before login, on the final (possibly TLS-upgraded) connection: what the stages check. */
   capabilities?: string[];
+  /** After login: the LOGIN/AUTHENTICATE OK's `[CAPABILITY …]`, else asked with CAPABILITY. */
   capabilitiesAfterLogin?: string[];
   tls?: TlsFacts;
   mailbox?: MailboxFacts;
+  /** GETQUOTAROOT of the selected mailbox, when the server advertises QUOTA. */
+  quota?: QuotaFacts;
+  /** The server's NO/BAD to GETQUOTAROOT (recorded, not a failure). */
+  quotaRefused?: string;
+  /** NAMESPACE after login, when the server advertises it. */
+  namespaces?: Namespaces;
+  /** The server's NO/BAD to NAMESPACE, or why its answer was unusable (recorded, not a failure). */
+  namespaceRefused?: string;
   lists: ListFacts[];
+}
+
+export interface QuotaFacts {
+  /** The mailbox GETQUOTAROOT asked about (display form). */
+  mailbox: string;
+  roots: QuotaRoot[];
 }
 
 export interface TranscriptEntry {

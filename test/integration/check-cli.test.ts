@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDovecot, type DovecotServer } from '../fixtures/dovecot.js';
 import { runMain } from '../helpers/spawn.js';
+import type { ProbeResult } from '../../src/probe/types.js';
 
 let dovecot: DovecotServer;
 let goodFile: string;
@@ -35,6 +36,40 @@ describe('imap_exporter check', () => {
     assert.match(run.stdout, new RegExp(`INBOX: ${dovecot.expected.inboxMessages} messages`));
     assert.match(run.stdout, new RegExp(`"\\*": ${dovecot.expected.listAll.length} folders`));
     assert.match(run.stdout, /OK: every stage passed/);
+    assert.ok(!run.stdout.includes(dovecot.accounts.alice.password));
+  });
+
+  it('shows what telnet would: folder names decoded as a tree, capabilities, SELECT data, namespaces, quota', async () => {
+    const run = await runMain(['check', target(), '--user', 'alice', '--password-file', goodFile, '--ca-file', dovecot.caFile,
+      '--list', '*', '--list', '#shared.*']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const { expected } = dovecot;
+    const shown = run.stdout.slice(run.stdout.indexOf('what the server showed:'));
+    assert.match(shown, /^ {2}before TLS {2}IMAP4rev1 .*STARTTLS/m);
+    assert.match(shown, /^ {2}after TLS {3}−STARTTLS$/m);
+    assert.match(shown, /^ {2}after login −AUTH=PLAIN .*\+SORT/m);
+    assert.match(shown, /^ {14}.*\+NAMESPACE /m, 'long lists wrap under their label');
+    assert.match(shown, new RegExp(`^mailbox {7}INBOX: ${expected.inboxMessages} messages \\(EXISTS\\), 0 recent, UIDVALIDITY ${expected.inboxUidValidity}, UIDNEXT ${expected.inboxMessages + 1}, READ-WRITE$`, 'm'));
+    assert.match(shown, /^ {2}permanent {3}\\Answered \\Flagged \\Deleted \\Seen \\Draft \\\*$/m);
+    assert.match(shown, new RegExp(`^quota {9}"${expected.quota.root}": STORAGE ${expected.quota.storageKiB} KiB of ${expected.quota.storageLimitKiB} KiB`, 'm'));
+    assert.match(shown, /^namespaces {4}personal "" \("\."\) · other users "user\." \("\."\) · shared "#shared\." \("\."\)$/m);
+    const listAll = shown.slice(shown.indexOf('LIST "" "*"'), shown.indexOf('LIST "" "#shared.*"'));
+    const names = listAll.split('\n').slice(1).filter((l) => l !== '').map((l) => l.trim().split('  ')[0]);
+    assert.deepEqual([...names].sort(), expected.listAll);
+    assert.match(listAll, /^ {2}Entwürfe$/m);
+    assert.match(listAll, /^ {2}Archive {2}\\Noselect \\HasChildren\n {4}Archive\.2025$/m);
+    assert.match(listAll, /^ {2}Sent {2}\\Sent$/m);
+    assert.match(shown, /^LIST "" "#shared\.\*" {2}2 folders\n {2}#shared\.announcements\n {2}#shared\.postmaster$/m);
+  });
+
+  it('--json prints the whole result, parseable, without the password', async () => {
+    const run = await runMain(['check', target(), '--json', '--user', 'alice', '--password-file', goodFile, '--ca-file', dovecot.caFile]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const result = JSON.parse(run.stdout) as ProbeResult;
+    assert.equal(result.success, true);
+    assert.deepEqual(result.facts.namespaces, dovecot.expected.namespaces);
+    assert.equal(result.facts.quota?.roots[0]?.resources[0]?.usage, dovecot.expected.quota.storageKiB);
+    assert.ok(result.facts.lists[0]?.folders.some((f) => f.name === dovecot.expected.nonAsciiFolder.name));
     assert.ok(!run.stdout.includes(dovecot.accounts.alice.password));
   });
 

@@ -72,7 +72,24 @@ describe('imap_exporter daemon against a real Dovecot', () => {
     assert.equal(value(samples, 'imap_folders', { ...alice, pattern: '*' }), dovecot.expected.listAll.length);
     assert.equal(value(samples, 'imap_folders', { ...alice, pattern: '#shared.*' }), dovecot.expected.listShared.length);
     assert.equal(value(samples, 'imap_tls_cert_not_after_timestamp_seconds', { target: 'dovecot' }), dovecot.pki.serverNotAfter);
-    assert.equal(value(samples, 'imap_server_capability', { target: 'dovecot', capability: 'AUTH=PLAIN' }), 1);
+    assert.equal(value(samples, 'imap_server_capability', { target: 'dovecot', capability: 'AUTH=PLAIN', when: 'post_tls' }), 1);
+    assert.equal(value(samples, 'imap_server_capability', { target: 'dovecot', capability: 'STARTTLS', when: 'pre_tls' }), 1);
+  });
+
+  it('exports the quota, namespaces and UIDNEXT exactly as the fixture has them', async () => {
+    const samples = await scrapeUntil('alice to pass', (s) => value(s, 'imap_probe_success', alice) === 1);
+    const { quota, namespaces, inboxMessages } = dovecot.expected;
+    const root = { ...alice, root: quota.root };
+    assert.equal(value(samples, 'imap_quota_storage_usage_bytes', root), quota.storageKiB * 1024);
+    assert.equal(value(samples, 'imap_quota_storage_limit_bytes', root), quota.storageLimitKiB * 1024);
+    assert.equal(value(samples, 'imap_quota_usage', { ...root, resource: 'MESSAGE' }), quota.messages);
+    assert.equal(value(samples, 'imap_quota_limit', { ...root, resource: 'MESSAGE' }), quota.messageLimit);
+    assert.equal(value(samples, 'imap_mailbox_uidnext', { ...alice, mailbox: 'INBOX' }), inboxMessages + 1);
+    const announced = Object.entries(namespaces).flatMap(([type, list]) => list.map((n) => [type, n.prefix, n.delimiter, 1]));
+    assert.deepEqual(
+      select(samples, 'imap_namespace_info', alice).map((s) => [s.labels.type, s.labels.prefix ?? '', s.labels.delimiter, s.value]),
+      announced,
+    );
     assert.equal(select(samples, 'imap_tls_info', { target: 'dovecot-imaps' }).length, 1);
   });
 

@@ -71,7 +71,10 @@ describe('probe engine against a real Dovecot', () => {
       exists: dovecot.expected.inboxMessages,
       recent: dovecot.expected.inboxRecent,
       uidValidity: dovecot.expected.inboxUidValidity,
+      uidNext: dovecot.expected.inboxMessages + 1,
       writable: true,
+      flags: ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'],
+      permanentFlags: ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft', '\\*'],
     });
     assert.deepEqual(sorted(facts.lists[0]!.folders.map((f) => f.name)), dovecot.expected.listAll);
     assert.deepEqual(sorted(facts.lists[1]!.folders.map((f) => f.name)), dovecot.expected.listShared);
@@ -146,5 +149,40 @@ describe('probe engine against a real Dovecot', () => {
     assertFailed(result, 'login', 'auth_failed');
     assert.match(result.failure!.detail, /NO \[AUTHENTICATIONFAILED\]/);
     assert.ok(!formatTranscript(result.transcript).includes('not-the-password'));
+  });
+});
+
+describe('what a real Dovecot shows beyond pass/fail', () => {
+  it('NAMESPACE, GETQUOTAROOT (the test mail is the usage) and the three capability lists', async () => {
+    const result = await runProbe(spec(dovecot.imap));
+    assert.equal(result.success, true, formatTranscript(result.transcript));
+    const { facts, expected } = { facts: result.facts, expected: dovecot.expected };
+    assert.deepEqual(facts.namespaces, expected.namespaces);
+    assert.deepEqual(facts.quota, {
+      mailbox: 'INBOX',
+      roots: [{ name: expected.quota.root, resources: [
+        { name: 'STORAGE', usage: expected.quota.storageKiB, limit: expected.quota.storageLimitKiB },
+        { name: 'MESSAGE', usage: expected.quota.messages, limit: expected.quota.messageLimit },
+      ] }],
+    });
+    assert.ok(facts.capabilitiesBeforeTls?.includes('STARTTLS'));
+    assert.ok(facts.capabilitiesAfterTls && !facts.capabilitiesAfterTls.includes('STARTTLS'));
+    // Dovecot announces QUOTA and NAMESPACE only after login, in the LOGIN OK: nothing asked again.
+    assert.ok(facts.capabilitiesAfterLogin?.includes('QUOTA') && !facts.capabilitiesAfterTls.includes('QUOTA'));
+    const sent = result.transcript.filter((e) => e.direction === 'C').map((e) => e.text.split(' ')[1]);
+    assert.deepEqual(sent, ['STARTTLS', 'CAPABILITY', 'LOGIN', 'SELECT', 'GETQUOTAROOT', 'NAMESPACE', 'LIST', 'LIST', 'LOGOUT']);
+  });
+
+  it('implicit TLS: no pre_tls list, the greeting list counts as after TLS', async () => {
+    const result = await runProbe(spec(dovecot.imaps, { tls: 'tls', account: undefined }));
+    assert.equal(result.success, true, formatTranscript(result.transcript));
+    assert.equal(result.facts.capabilitiesBeforeTls, undefined);
+    assert.ok(result.facts.capabilitiesAfterTls?.includes('AUTH=PLAIN'));
+  });
+
+  it('GETQUOTAROOT follows the selected mailbox: Sent shares the user quota root', async () => {
+    const result = await runProbe(spec(dovecot.imap, { account: alice({ mailbox: 'Sent' }) }));
+    assert.equal(result.success, true, formatTranscript(result.transcript));
+    assert.equal(result.facts.quota?.roots[0]?.name, dovecot.expected.quota.root, 'every personal folder shares the user quota root');
   });
 });

@@ -292,7 +292,10 @@ describe('probe engine: authentication and TLS rules', () => {
     assert.equal(result.facts.tls?.authorized, true);
     assert.equal(result.facts.tls?.certNotAfter, pki.serverNotAfter);
     assert.deepEqual(result.facts.lists.map((l) => l.folders.map((f) => f.name)), [['INBOX.Drafts', 'INBOX'], ['#shared.postmaster']]);
-    assert.deepEqual(result.facts.mailbox, { name: 'INBOX', exists: 3, recent: 0, uidValidity: 1, writable: true });
+    assert.deepEqual(result.facts.mailbox, {
+      name: 'INBOX', exists: 3, recent: 0, uidValidity: 1, uidNext: 4, writable: true,
+      flags: ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'],
+    });
   });
 
   it('STARTTLS not advertised: starttls_unsupported', async () => {

@@ -42,6 +42,7 @@ function passingStarttls(j: ProbeJob, endedAt: number): ProbeResult {
   return result(j, endedAt, STARTTLS_STAGES, {
     tls: TLS,
     capabilities: CAPS,
+    capabilitiesAfterTls: CAPS,
     mailbox: { name: 'INBOX', exists: 42, recent: 1, uidValidity: 1_700_000_000, writable: true },
     lists: [
       { reference: '', pattern: '*', folders: ['INBOX', 'Sent', 'Trash'].map((name) => ({ name, delimiter: '.', flags: [] })) },
@@ -51,10 +52,10 @@ function passingStarttls(j: ProbeJob, endedAt: number): ProbeResult {
 }
 
 const loginAuthFailed = (j: ProbeJob, endedAt: number): ProbeResult =>
-  result(j, endedAt, ['resolve', 'connect', 'greeting', 'starttls'], { tls: TLS, capabilities: CAPS }, ['login', 'auth_failed']);
+  result(j, endedAt, ['resolve', 'connect', 'greeting', 'starttls'], { tls: TLS, capabilities: CAPS, capabilitiesAfterTls: CAPS }, ['login', 'auth_failed']);
 
 const unauthenticated = (j: ProbeJob, endedAt: number): ProbeResult =>
-  result(j, endedAt, ['resolve', 'connect', 'tls', 'greeting', 'logout'], { tls: TLS, capabilities: ['IMAP4rev1', 'IDLE'] });
+  result(j, endedAt, ['resolve', 'connect', 'tls', 'greeting', 'logout'], { tls: TLS, capabilities: ['IMAP4rev1', 'IDLE'], capabilitiesAfterTls: ['IMAP4rev1', 'IDLE'] });
 
 const tlsExpired = (j: ProbeJob, endedAt: number): ProbeResult =>
   result(j, endedAt, ['resolve', 'connect'], { tls: { ...TLS, certNotAfter: 1_600_000_000, authorized: false } }, [
@@ -194,7 +195,7 @@ describe('/metrics collector', () => {
     const { results, scrape } = setup([j]);
     const capabilities = ['IMAP4rev1', 'X'.repeat(65), ...Array.from({ length: 5000 }, (_, i) => `X-CAP-${i}`)];
     const flooded = unauthenticated(j, 1_760_000_000_000);
-    results.record(j, { ...flooded, facts: { ...flooded.facts, capabilities } });
+    results.record(j, { ...flooded, facts: { ...flooded.facts, capabilities, capabilitiesAfterTls: capabilities } });
     const { samples } = await scrape();
     const exported = select(samples, 'imap_server_capability', { target: 'flood' }).map((s) => s.labels.capability);
     assert.equal(exported.length, 100);

@@ -1,9 +1,17 @@
-import type { ListedFolder } from '../../probe/types.js';
 import { asText, type ImapValue } from '../parser.js';
 import { quote } from '../quote.js';
 import type { CommandResult, ImapSession } from '../session.js';
 import { decodeModifiedUtf7 } from '../utf7.js';
 import { mailboxArgument } from './select.js';
+
+/** One `* LIST` entry. */
+export interface ListedFolder {
+  /** Display name, modified UTF-7 decoded. */
+  name: string;
+  delimiter: string | null;
+  /** Attributes as sent: `\Noselect`, `\HasChildren`, special-use such as `\Sent`. */
+  flags: string[];
+}
 
 /** LIST reference pattern: every `* LIST (flags) delimiter name` line, names decoded for display. */
 export async function list(

@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
-import type { AuthMechanism } from '../../probe/types.js';
 import { isQuotable, quote } from '../quote.js';
 import type { CommandOptions, CommandResult, ImapSession } from '../session.js';
+
+/** How the probe authenticates: LOGIN, or AUTHENTICATE with one SASL mechanism. */
+export type AuthMechanism = 'login' | 'plain' | 'cram-md5' | 'xoauth2';
 
 const REDACTED = '***';
 

@@ -28,7 +28,8 @@ export async function greetingStage(ctx: ProbeContext): Promise<void> {
     capabilities = asked.capabilities;
   }
   ctx.facts.capabilities = capabilities;
-  ctx.facts.capabilitiesBeforeTls ??= capabilities;
+  if (ctx.encrypted) ctx.facts.capabilitiesAfterTls = capabilities;
+  else ctx.facts.capabilitiesBeforeTls = capabilities;
 }
 
 async function readGreeting(session: ImapSession): Promise<ImapResponse> {

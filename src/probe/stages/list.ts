@@ -2,10 +2,12 @@ import { list } from '../../imap/commands/list.js';
 import type { ProbeContext } from '../context.js';
 import { requireAccount, requireSession } from '../context.js';
 import { ProbeError } from '../errors.js';
+import { learnNamespaces } from '../learn/namespaces.js';
 
-/** LIST each configured pattern; a NO or BAD to any of them fails the stage. */
+/** NAMESPACE when advertised, then LIST each configured pattern; a NO or BAD to a LIST fails the stage. */
 export async function listStage(ctx: ProbeContext): Promise<void> {
   const session = requireSession(ctx);
+  await learnNamespaces(ctx);
   for (const { reference, pattern } of requireAccount(ctx).list) {
     const answer = await list(session, reference, pattern);
     if (answer.status !== 'OK') {

@@ -1,4 +1,4 @@
-import { capabilitiesIn } from '../../imap/commands/capability.js';
+import { capabilitiesIn, capability } from '../../imap/commands/capability.js';
 import { authenticate, clientSecrets, cramResponsePatterns } from '../../imap/commands/login.js';
 import { describeStatus } from '../../imap/parser.js';
 import type { ProbeContext } from '../context.js';
@@ -42,8 +42,14 @@ export async function loginStage(ctx: ProbeContext): Promise<void> {
   if (answer.status === 'NO') throw new ProbeError(code === 'UNAVAILABLE' ? 'auth_unavailable' : 'auth_failed', said, { hintCause });
   if (answer.status === 'BAD') throw new ProbeError('protocol_error', said, { hintCause });
   session.markAuthenticated();
-  const after = capabilitiesIn([...answer.untagged, answer.tagged]);
+  const after = capabilitiesIn([...answer.untagged, answer.tagged]) ?? (await askCapabilities(ctx));
   if (after) ctx.facts.capabilitiesAfterLogin = after;
+}
+
+/** RFC 3501 §6.2: capabilities may change after login; a server that did not say so in its OK is asked. */
+async function askCapabilities(ctx: ProbeContext): Promise<string[] | undefined> {
+  const asked = await capability(requireSession(ctx));
+  return asked.status === 'OK' ? asked.capabilities : undefined;
 }
 
 /**

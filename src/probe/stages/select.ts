@@ -4,8 +4,10 @@ import type { ProbeContext } from '../context.js';
 import { requireAccount, requireSession } from '../context.js';
 import { ProbeError } from '../errors.js';
 import { responseCodeCause } from '../hints.js';
+import { learnQuota } from '../learn/quota.js';
+import { learnRights } from '../learn/rights.js';
 
-/** SELECT the account's mailbox: EXISTS, RECENT, UIDVALIDITY, READ-WRITE. */
+/** SELECT the account's mailbox (EXISTS, RECENT, UIDVALIDITY, UIDNEXT, READ-WRITE), then its rights and quota. */
 export async function selectStage(ctx: ProbeContext): Promise<void> {
   const mailbox = requireAccount(ctx).mailbox;
   const answer = await select(requireSession(ctx), mailbox);
@@ -15,4 +17,6 @@ export async function selectStage(ctx: ProbeContext): Promise<void> {
   if (answer.status === 'NO') throw new ProbeError('select_failed', said, { hintCause });
   if (answer.status === 'BAD') throw new ProbeError('protocol_error', said, { hintCause });
   ctx.facts.mailbox = answer.mailbox;
+  await learnRights(ctx, answer.mailbox);
+  await learnQuota(ctx, mailbox);
 }

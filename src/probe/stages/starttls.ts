@@ -27,4 +27,5 @@ export async function starttlsStage(ctx: ProbeContext): Promise<void> {
     throw new ProbeError('protocol_error', `CAPABILITY after STARTTLS answered ${after.status} ${after.tagged.text}`.trim());
   }
   ctx.facts.capabilities = after.capabilities;
+  ctx.facts.capabilitiesAfterTls = after.capabilities;
 }
