@@ -3,14 +3,11 @@
 // capability lists apart; refusals are recorded and never fail the probe; without the
 // capabilities none of the commands is sent.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { runProbe } from '../../src/probe/run-probe.js';
+import { describe, it } from 'node:test';
 import { formatTranscript } from '../../src/probe/transcript.js';
-import type { ProbeResult, ProbeSpec } from '../../src/probe/types.js';
-import {
-  minimalImap, replyOk, replyRefusal, startFakeImapServer,
-  type CommandHandler, type FakeImapServer, type MinimalImapOptions,
-} from '../fakes/fake-imap-server.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+import { replyOk, replyRefusal, type CommandHandler, type FakeImapServer, type MinimalImapOptions } from '../fakes/fake-imap-server.js';
+import { imap, probeAgainst } from '../helpers/fake-probe.js';
 
 const COURIER_CAPS = ['IMAP4rev1', 'UIDPLUS', 'CHILDREN', 'NAMESPACE', 'THREAD=ORDEREDSUBJECT', 'QUOTA', 'IDLE', 'ACL', 'ACL2=UNION'];
 const COURIER_NAMESPACE = '* NAMESPACE (("INBOX." ".")) NIL (("#shared." ".")("shared." "."))';
@@ -30,22 +27,10 @@ const courierQuota: CommandHandler = (conn, cmd) => {
   replyOk(conn, cmd.tag, 'GETQUOTAROOT Ok.');
 };
 
-const servers: FakeImapServer[] = [];
-after(() => Promise.all(servers.map((s) => s.close())));
-
 async function probe(options: MinimalImapOptions): Promise<{ result: ProbeResult; server: FakeImapServer }> {
-  const server = await startFakeImapServer(minimalImap({ users: { alice: 'secret' }, ...options }));
-  servers.push(server);
-  const spec: ProbeSpec = {
-    target: 'fake', host: server.host, port: server.port, tls: 'none', tlsConfig: { insecureSkipVerify: false }, timeoutMs: 5000,
-    account: {
-      name: 'alice', username: 'alice', auth: 'login', allowPlaintextAuth: true, mailbox: 'INBOX',
-      list: [{ reference: '', pattern: '*' }], password: () => Promise.resolve('secret'),
-    },
-  };
-  const result = await runProbe(spec);
-  assert.equal(result.success, true, formatTranscript(result.transcript));
-  return { result, server };
+  const run = await probeAgainst(imap(options));
+  assert.equal(run.result.success, true, formatTranscript(run.result.transcript));
+  return run;
 }
 
 const commandsSent = (server: FakeImapServer) => server.received.map((line) => line.split(' ')[1]);
@@ -138,5 +123,19 @@ describe('server facts: SELECT data, NAMESPACE, QUOTA, MYRIGHTS', () => {
     assert.equal(result.facts.quota, undefined);
     assert.equal(result.facts.namespaces, undefined);
     assert.equal(result.facts.mailbox?.uidNext, 4);
+  });
+
+  it('a close in answer to the CAPABILITY asked after login is auth_unavailable, in the login stage', async () => {
+    const { result } = await probeAgainst(imap({
+      overrides: {
+        CAPABILITY: (conn, cmd, session) => {
+          if (session.user === undefined) return replyOk(conn, cmd.tag, 'never asked before login here');
+          conn.write('* BYE Temporary problem, please try again later\r\n');
+          conn.destroy();
+        },
+      },
+    }));
+    assert.deepEqual([result.failure?.stage, result.failure?.reason], ['login', 'auth_unavailable'], formatTranscript(result.transcript));
+    assert.match(result.failure?.detail ?? '', /accepted the login, then ended the session in answer to CAPABILITY: \* BYE Temporary problem/);
   });
 });

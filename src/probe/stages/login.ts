@@ -46,9 +46,15 @@ export async function loginStage(ctx: ProbeContext): Promise<void> {
   if (after) ctx.facts.capabilitiesAfterLogin = after;
 }
 
-/** RFC 3501 §6.2: capabilities may change after login; a server that did not say so in its OK is asked. */
+/**
+ * RFC 3501 §6.2: capabilities may change after login; a server that did not say so in its OK
+ * is asked. A close in answer to this CAPABILITY counts as right after login; CAPABILITY does
+ * not open the account, so the command after it is still the first that does.
+ */
 async function askCapabilities(ctx: ProbeContext): Promise<string[] | undefined> {
-  const asked = await capability(requireSession(ctx));
+  const session = requireSession(ctx);
+  const asked = await capability(session);
+  session.markAuthenticated();
   return asked.status === 'OK' ? asked.capabilities : undefined;
 }
 
