@@ -221,7 +221,7 @@ test('scheduled mode: prometheus.yml scrapes the exporter, alice passes, ImapLog
   for (const q of queries) {
     const promql = q
       .replace(/^label_values\((.*),\s*\w+\)$/, '$1')
-      .replace(/\$(target|account|phase)\b/g, '.*')
+      .replace(/\$(job|instance|target|account|phase)\b/g, '.*')
       .replace(/\$__rate_interval|\$__range|\$__interval/g, '1m');
     const result = await query(p, promql);
     if (result.length === 0) empty.push(q);

@@ -67,9 +67,11 @@ test('dashboard: ${datasource}, target and account variables; every query uses t
   const ds = variable('datasource');
   assert.equal(ds.type, 'datasource');
   assert.equal(ds.query, 'prometheus');
-  assert.equal(queryOf(variable('target')), 'label_values(imap_probe_success, target)');
-  assert.equal(queryOf(variable('account')), 'label_values(imap_probe_success{target=~"$target"}, account)');
-  for (const name of ['target', 'account', 'phase']) {
+  assert.equal(queryOf(variable('job')), 'label_values(imap_probe_success, job)');
+  assert.equal(queryOf(variable('instance')), 'label_values(imap_probe_success{job=~"$job"}, instance)');
+  assert.equal(queryOf(variable('target')), 'label_values(imap_probe_success{job=~"$job", instance=~"$instance"}, target)');
+  assert.equal(queryOf(variable('account')), 'label_values(imap_probe_success{job=~"$job", instance=~"$instance", target=~"$target"}, account)');
+  for (const name of ['job', 'instance', 'target', 'account', 'phase']) {
     const v = variable(name);
     assert.equal(v.includeAll, true);
     // ".*" rather than Grafana's default value list, so "All" also matches probes without an account.
@@ -81,8 +83,28 @@ test('dashboard: ${datasource}, target and account variables; every query uses t
     for (const t of p.targets) {
       assert.equal(t.datasource?.uid, '${datasource}', `${p.title}/${t.refId}: datasource`);
       if (/imap_(probe|mailbox|folders|tls|server)/.test(t.expr)) assert.match(t.expr, /target=~"\$target"/, `${p.title}: filters by $target`);
+      // Every selector, so that sidecars (all named like their one target) never merge across pods.
+      for (const selector of t.expr.matchAll(/\bimap_\w+(\{[^}]*\})?/g)) {
+        assert.match(selector[1] ?? '', /^\{job=~"\$job", instance=~"\$instance"/, `${p.title}: ${selector[0]} selects $job and $instance`);
+      }
+      for (const grouping of t.expr.matchAll(/\bby \(([^)]*)\)/g)) {
+        if (/\btarget\b/.test(grouping[1] ?? '')) assert.match(grouping[1] ?? '', /\binstance\b/, `${p.title}: groups by instance too`);
+      }
     }
   }
+});
+
+test('dashboard: exported for sharing: __inputs asks for the Prometheus, __requires names Grafana and every panel type', () => {
+  const shared = dashboard as unknown as {
+    __inputs: { name: string; type: string; pluginId: string }[];
+    __requires: { type: string; id: string }[];
+  };
+  assert.deepEqual(shared.__inputs.map((i) => [i.name, i.type, i.pluginId]), [['DS_PROMETHEUS', 'datasource', 'prometheus']]);
+  const current = (variable('datasource') as unknown as { current: { value: string } }).current;
+  assert.equal(current.value, '${DS_PROMETHEUS}', 'the import dialog fills the datasource variable');
+  const required = new Set(shared.__requires.map((r) => `${r.type}/${r.id}`));
+  assert.ok(required.has('grafana/grafana') && required.has('datasource/prometheus'));
+  for (const type of new Set(queryPanels.map((p) => p.type))) assert.ok(required.has(`panel/${type}`), `__requires lists panel ${type}`);
 });
 
 test('dashboard: the promised panels exist', () => {
@@ -100,7 +122,17 @@ test('dashboard: the promised panels exist', () => {
   }
   assert.ok(queryPanels.some((p) => p.type === 'heatmap'));
   assert.ok(byMetric('histogram_quantile(0.9').length > 0, 'a p90 panel');
-  assert.ok(byMetric('by (target, account, phase, reason)').length > 0, 'failures split by reason');
+  assert.ok(byMetric('by (instance, target, account, phase, reason)').length > 0, 'failures split by reason');
+  const titled = (title: string): Panel => {
+    const panel = queryPanels.find((p) => p.title === title);
+    assert.ok(panel, `panel ${title}`);
+    return panel;
+  };
+  assert.match(titled('Availability in the time range').targets?.[0]?.expr ?? '', /^100 \* avg by \(instance, target, account\) \(avg_over_time\(imap_probe_success\{/);
+  assert.match(titled('Time since the last success').targets?.[0]?.expr ?? '', /^time\(\) - imap_probe_last_success_timestamp_seconds\{/);
+  const status = titled('Status');
+  assert.equal(status.type, 'table');
+  assert.deepEqual(status.targets?.map((t) => t.expr.replace(/\{.*/, '')), ['imap_probe_success', 'imap_probe_failure_info', 'time() - imap_probe_last_success_timestamp_seconds']);
 });
 
 test('dashboard: metricNamesInDashboard finds only metrics of the contract', () => {

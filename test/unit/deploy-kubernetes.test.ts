@@ -16,6 +16,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { loadConfigFile } from '../../src/config/load.js';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
@@ -40,6 +41,7 @@ const validators: Record<string, Validator> = {
   'v1/ConfigMap': (o) => new ConfigMap(o as ConstructorParameters<typeof ConfigMap>[0]).validate(),
   'v1/Secret': (o) => new Secret(o as ConstructorParameters<typeof Secret>[0]).validate(),
   'v1/Service': (o) => new Service(o as ConstructorParameters<typeof Service>[0]).validate(),
+  'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as ConstructorParameters<typeof NetworkPolicy>[0]).validate(),
   'monitoring.coreos.com/v1/PrometheusRule': (o) =>
     new PrometheusRule(o as unknown as ConstructorParameters<typeof PrometheusRule>[0]).validate(),
   'monitoring.coreos.com/v1/ServiceMonitor': (o) =>
@@ -260,16 +262,45 @@ test('sidecar: the exporter probes the Dovecot beside it with STARTTLS, as the a
   assert.match(dovecotConf, /^ssl = required$/m);
 });
 
-test('monitoring: the ServiceMonitor scrapes the metrics port of both Services', () => {
+test('monitoring: the ServiceMonitor scrapes the metrics port of both Services, in both namespaces', () => {
   const monitor = find(rendered.monitoring, 'ServiceMonitor', 'imap-exporter');
-  const spec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string; honorLabels: boolean }[] };
+  const spec = monitor.spec as {
+    namespaceSelector: { matchNames: string[] };
+    selector: { matchLabels: Record<string, string> };
+    endpoints: { port: string; path: string; honorLabels: boolean }[];
+  };
   assert.deepEqual(spec.endpoints.map((e) => [e.port, e.path, e.honorLabels]), [['metrics', '/metrics', false]]);
+  // deploy/README.md: standalone (and this monitor) in `monitoring`, the sidecar demo in `default`.
+  assert.deepEqual(spec.namespaceSelector.matchNames, ['monitoring', 'default']);
+  const readme = readRepoFile('deploy/README.md');
+  assert.match(readme, /kubectl apply -k deploy\/kubernetes\/standalone -n monitoring/);
+  assert.match(readme, /kubectl apply -k deploy\/kubernetes\/sidecar`/);
   for (const k of ['standalone', 'sidecar'] as const) {
     const service = rendered[k].find((o) => o.kind === 'Service') as K8sObject;
     for (const [key, value] of Object.entries(spec.selector.matchLabels)) {
       assert.equal(service.metadata.labels?.[key], value, `${k} Service has label ${key}=${value}`);
     }
   }
+});
+
+test('standalone: the NetworkPolicy lets only Prometheus reach the exporter, on its metrics port', () => {
+  const objects = rendered.standalone;
+  const policy = find(objects, 'NetworkPolicy', 'imap-exporter');
+  const spec = policy.spec as {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: { from: { namespaceSelector?: unknown; podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: string | number }[] }[];
+  };
+  const deployment = find(objects, 'Deployment', 'imap-exporter');
+  const podLabels = (deployment.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+  for (const [key, value] of Object.entries(spec.podSelector.matchLabels)) assert.equal(podLabels[key], value, `selects the exporter pod: ${key}`);
+  assert.deepEqual(spec.policyTypes, ['Ingress']);
+  assert.equal(spec.ingress.length, 1);
+  const rule = spec.ingress[0];
+  assert.deepEqual(rule?.ports.map((p) => p.port), ['metrics']);
+  assert.deepEqual(rule?.from, [
+    { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+  ], 'one peer: Prometheus pods in monitoring (namespace AND pod selector in one entry)');
 });
 
 test('monitoring: the PrometheusRule carries exactly the groups of deploy/prometheus/rules', () => {
