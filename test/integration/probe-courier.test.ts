@@ -1,0 +1,138 @@
+// The engine against a real Courier-IMAP 5.0.13 started for this file: every stage over
+// STARTTLS and implicit TLS, and each cause an administrator meets, broken on purpose one
+// at a time and restored (what each looks like on the wire: fixture-courier.test.ts).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runProbe } from '../../src/probe/run-probe.js';
+import { formatTranscript } from '../../src/probe/transcript.js';
+import type { AccountSpec, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
+import { startCourier, type CourierServer, type Listener } from '../fixtures/courier.js';
+
+let courier: CourierServer;
+before(async () => {
+  courier = await startCourier();
+});
+after(() => courier?.stop());
+
+function account(name: 'alice' | 'bob' | 'carol', overrides: Partial<AccountSpec> = {}): AccountSpec {
+  const { username, password } = courier.accounts[name];
+  return {
+    name,
+    username,
+    auth: 'login',
+    allowPlaintextAuth: false,
+    mailbox: 'INBOX',
+    list: [
+      { reference: '', pattern: '*' },
+      { reference: '', pattern: '#shared.*' },
+    ],
+    password: () => Promise.resolve(password),
+    ...overrides,
+  };
+}
+
+function spec(listener: Listener, overrides: Partial<ProbeSpec> = {}): ProbeSpec {
+  return {
+    target: 'courier',
+    host: listener.host,
+    port: listener.port,
+    tls: 'starttls',
+    tlsConfig: { caFile: courier.caFile, insecureSkipVerify: false },
+    // Above Courier's 5 s failure delay, so a rejected login is a NO, not a timeout.
+    timeoutMs: courier.expected.failureDelayMs + 5000,
+    account: account('alice'),
+    ...overrides,
+  };
+}
+
+function assertPassed(result: ProbeResult, stages: string[]): void {
+  assert.equal(result.success, true, formatTranscript(result.transcript));
+  assert.deepEqual(result.stages.map((s) => s.stage), stages);
+}
+
+function assertFailed(result: ProbeResult, stage: string, reason: string): void {
+  assert.deepEqual([result.failure?.stage, result.failure?.reason], [stage, reason], formatTranscript(result.transcript));
+}
+
+const names = (result: ProbeResult, index: number): string[] => result.facts.lists[index]!.folders.map((f) => f.name).sort();
+
+describe('probe engine against a real Courier-IMAP', () => {
+  it('passes every stage over STARTTLS: INBOX, folders with their decoded names, the shared folder', async () => {
+    const result = await runProbe(spec(courier.imap));
+    assertPassed(result, ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
+    const { facts } = result;
+    assert.match(facts.greeting ?? '', /Courier-IMAP ready\./);
+    assert.ok(facts.capabilitiesBeforeTls?.includes('STARTTLS'));
+    assert.ok(facts.capabilities?.includes('AUTH=PLAIN'), 'CAPABILITY was not asked again after STARTTLS');
+    assert.equal(facts.tls?.authorized, true);
+    assert.equal(facts.tls?.certNotAfter, courier.pki.serverNotAfter);
+    assert.equal(facts.mailbox?.exists, courier.expected.inboxMessages);
+    assert.equal(facts.mailbox?.uidValidity, courier.expected.inboxUidValidity);
+    assert.equal(facts.mailbox?.writable, true);
+    assert.deepEqual(names(result, 0), courier.expected.listAll);
+    assert.ok(names(result, 0).includes(courier.expected.nonAsciiFolder.name));
+    assert.deepEqual(names(result, 1), courier.expected.listShared);
+    assert.ok(!formatTranscript(result.transcript).includes(courier.accounts.alice.password));
+  });
+
+  it('passes every stage over implicit TLS (couriertls) with AUTHENTICATE PLAIN', async () => {
+    const result = await runProbe(spec(courier.imaps, { tls: 'tls', account: account('alice', { auth: 'plain' }) }));
+    assertPassed(result, ['connect', 'tls', 'greeting', 'login', 'select', 'list', 'logout']);
+    // No SASL-IR in Courier's CAPABILITY: the credentials go in a continuation, redacted.
+    assert.match(formatTranscript(result.transcript), /C: a\d+ AUTHENTICATE PLAIN\n.*S: \+ \n.*C: \*\*\*\n/);
+    assert.ok(!JSON.stringify(result).includes(courier.accounts.alice.password));
+  });
+
+  it('selects the non-ASCII folder by its display name, and the shared folder read-only', async () => {
+    const utf7 = await runProbe(spec(courier.imap, { account: account('alice', { mailbox: courier.expected.nonAsciiFolder.name }) }));
+    assert.equal(utf7.success, true, formatTranscript(utf7.transcript));
+    assert.ok(formatTranscript(utf7.transcript).includes(`SELECT "${courier.expected.nonAsciiFolder.wire}"`));
+    const shared = await runProbe(spec(courier.imap, { account: account('alice', { mailbox: courier.expected.sharedFolder }) }));
+    assert.equal(shared.success, true, formatTranscript(shared.transcript));
+    assert.equal(shared.facts.mailbox?.writable, false);
+  });
+
+  it('carol: the probe passes, and her LIST "" "#shared.*" comes back empty', async () => {
+    const result = await runProbe(spec(courier.imap, { account: account('carol') }));
+    assert.equal(result.success, true, formatTranscript(result.transcript));
+    assert.deepEqual(names(result, 1), []);
+    assert.equal(result.facts.mailbox?.exists, 0);
+  });
+
+  it('IMAP_TLS_REQUIRED=1: login/login_disabled without TLS; over STARTTLS the login works', async () => {
+    const plain = await runProbe(spec(courier.tlsRequired, { tls: 'none', account: account('alice', { allowPlaintextAuth: true }) }));
+    assert.ok(plain.facts.capabilities?.includes('LOGINDISABLED'), formatTranscript(plain.transcript));
+    assertFailed(plain, 'login', 'login_disabled');
+    const upgraded = await runProbe(spec(courier.tlsRequired));
+    assertPassed(upgraded, ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
+  });
+
+  it('STARTTLS off (IMAP_STARTTLS=NO): starttls/starttls_unsupported', async () => {
+    const result = await runProbe(spec(courier.noStarttls));
+    assertFailed(result, 'starttls', 'starttls_unsupported');
+    assert.ok(!result.facts.capabilitiesBeforeTls?.includes('STARTTLS'));
+  });
+
+  it('no CA configured: the test CA is untrusted, tls_certificate_invalid on 993 and after STARTTLS', async () => {
+    const noCa = { insecureSkipVerify: false };
+    assertFailed(await runProbe(spec(courier.imaps, { tls: 'tls', tlsConfig: noCa, account: undefined })), 'tls', 'tls_certificate_invalid');
+    assertFailed(await runProbe(spec(courier.imap, { tlsConfig: noCa, account: undefined })), 'starttls', 'tls_certificate_invalid');
+  });
+
+  it('tls: tls against the plaintext port: tls/tls_handshake_failed', async () => {
+    const result = await runProbe(spec(courier.imap, { tls: 'tls', account: undefined }));
+    assertFailed(result, 'tls', 'tls_handshake_failed');
+  });
+
+  it('a wrong password and an unknown login: login/auth_failed with "NO Login failed." in the detail', async () => {
+    const [wrong, unknown] = await Promise.all([
+      runProbe(spec(courier.imap, { account: account('alice', { password: () => Promise.resolve('not-the-password') }) })),
+      runProbe(spec(courier.imap, { account: account('alice', { username: 'nobody' }) })),
+    ]);
+    for (const result of [wrong, unknown]) {
+      assertFailed(result, 'login', 'auth_failed');
+      assert.match(result.failure!.detail, /NO Login failed\./);
+    }
+    assert.ok(!formatTranscript(wrong.transcript).includes('not-the-password'));
+  });
+});
