@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { runProbe } from '../../src/probe/run-probe.js';
 import { formatTranscript } from '../../src/probe/transcript.js';
 import type { AccountSpec, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
-import { startCourier, type CourierServer, type Listener } from '../fixtures/courier.js';
+import { startCourier, type CourierCause, type CourierServer, type Listener } from '../fixtures/courier.js';
 
 let courier: CourierServer;
 before(async () => {
@@ -124,15 +124,56 @@ describe('probe engine against a real Courier-IMAP', () => {
     assertFailed(result, 'tls', 'tls_handshake_failed');
   });
 
-  it('a wrong password and an unknown login: login/auth_failed with "NO Login failed." in the detail', async () => {
-    const [wrong, unknown] = await Promise.all([
-      runProbe(spec(courier.imap, { account: account('alice', { password: () => Promise.resolve('not-the-password') }) })),
+  it('a wrong password and an unknown login: login/auth_failed, "NO Login failed." in the detail; under a shorter timeout, login/timeout', async () => {
+    const wrongPassword = account('alice', { password: () => Promise.resolve('not-the-password') });
+    const [wrong, unknown, impatient] = await Promise.all([
+      runProbe(spec(courier.imap, { account: wrongPassword })),
       runProbe(spec(courier.imap, { account: account('alice', { username: 'nobody' }) })),
+      runProbe(spec(courier.imap, { account: wrongPassword, timeoutMs: courier.expected.failureDelayMs / 2 })),
     ]);
     for (const result of [wrong, unknown]) {
       assertFailed(result, 'login', 'auth_failed');
       assert.match(result.failure!.detail, /NO Login failed\./);
+      // Courier answers NO only for rejected credentials; its backend being down is a BYE (below).
+      assert.match(result.failure!.hint, /DEBUG_LOGIN/);
+      assert.doesNotMatch(result.failure!.hint, /authdaemond|backend|down/i);
     }
+    assertFailed(impatient, 'login', 'timeout');
+    assert.match(impatient.failure!.hint, /failure delay/i);
     assert.ok(!formatTranscript(wrong.transcript).includes('not-the-password'));
+  });
+});
+
+describe('causes Courier reports with * BYE in answer to LOGIN: login/auth_unavailable, the words in the detail', () => {
+  const cases: { cause: CourierCause; words: string; hint: RegExp[] }[] = [
+    { cause: 'authdaemond-stopped', words: '* BYE Temporary problem, please try again later', hint: [/authdaemond/i] },
+    // authlib cannot chdir to the home: the same words as authdaemond down (only the server's log differs).
+    { cause: 'home-missing', words: '* BYE Temporary problem, please try again later', hint: [/authdaemond/i] },
+    { cause: 'maildir-missing', words: '* BYE [ALERT] Fatal error: No such file or directory', hint: [/home directory/i] },
+    { cause: 'wrong-uid', words: '* BYE [ALERT] Fatal error: Permission denied', hint: [/\buid\b/i, /\bgid\b/i] },
+    {
+      cause: 'wrong-gid',
+      words: "* BYE [ALERT] Fatal error: Account's mailbox directory is not owned by the correct uid or gid",
+      hint: [/\buid\b/i, /\bgid\b/i],
+    },
+  ];
+  for (const { cause, words, hint } of cases) {
+    it(cause, async () => {
+      const restore = await courier.break(cause);
+      let result: ProbeResult;
+      try {
+        result = await runProbe(spec(courier.imap));
+      } finally {
+        await restore();
+      }
+      assertFailed(result, 'login', 'auth_unavailable');
+      assert.ok(result.failure!.detail.includes(words), result.failure!.detail);
+      for (const pattern of hint) assert.match(result.failure!.hint, pattern);
+      assert.ok(!JSON.stringify(result).includes(courier.accounts.alice.password));
+    });
+  }
+
+  it('restored, alice passes again', async () => {
+    assertPassed(await runProbe(spec(courier.imap)), ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
   });
 });
