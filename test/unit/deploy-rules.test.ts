@@ -34,6 +34,7 @@ test('rules: every alert the deployment promises, each with a severity, summary 
     'ImapExporterConfigReloadFailed',
     'ImapExporterDown',
     'ImapLoginFailing',
+    'ImapMailboxQuotaNearlyFull',
     'ImapProbeStageFailing',
     'ImapProbesStale',
     'ImapServerUnreachable',
