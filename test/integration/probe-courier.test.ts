@@ -2,11 +2,17 @@
 // STARTTLS and implicit TLS, and each cause an administrator meets, broken on purpose one
 // at a time and restored (what each looks like on the wire: fixture-courier.test.ts).
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCheck } from '../../src/cli/check.js';
+import { probeRegistry } from '../../src/metrics/probe-registry.js';
 import { runProbe } from '../../src/probe/run-probe.js';
 import { formatTranscript } from '../../src/probe/transcript.js';
 import type { AccountSpec, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
 import { startCourier, type CourierCause, type CourierServer, type Listener } from '../fixtures/courier.js';
+import { find, parseExpositionFull, select } from '../helpers/exposition.js';
+import { testJob } from '../helpers/jobs.js';
 
 let courier: CourierServer;
 before(async () => {
@@ -175,5 +181,51 @@ describe('causes Courier reports with * BYE in answer to LOGIN: login/auth_unava
 
   it('restored, alice passes again', async () => {
     assertPassed(await runProbe(spec(courier.imap)), ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
+  });
+});
+
+describe('what a real Courier-IMAP shows beyond pass/fail', () => {
+  it('NAMESPACE and GETQUOTAROOT (RFC 2087 form) exactly as announced; quota usage is the INBOX mail', async () => {
+    const result = await runProbe(spec(courier.imap));
+    assertPassed(result, ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
+    const { facts } = result;
+    assert.ok(formatTranscript(result.transcript).includes(`S: ${courier.expected.namespace}`));
+    assert.deepEqual(facts.namespaces, {
+      personal: [{ prefix: 'INBOX.', delimiter: '.' }],
+      other: [],
+      shared: [{ prefix: '#shared.', delimiter: '.' }, { prefix: 'shared.', delimiter: '.' }],
+    });
+    const { quota } = courier.expected;
+    assert.deepEqual(facts.quota, { mailbox: 'INBOX', roots: [{ name: quota.root, resources: [{ name: 'STORAGE', usage: quota.usedKib, limit: quota.limitKib }] }] });
+    const { samples } = parseExpositionFull(await probeRegistry(testJob('courier', 'alice'), result).metrics());
+    const root = { target: 'courier', account: 'alice', root: quota.root };
+    assert.equal(find(samples, 'imap_quota_storage_usage_bytes', root)?.value, quota.usedBytes);
+    assert.equal(find(samples, 'imap_quota_storage_limit_bytes', root)?.value, quota.limitBytes);
+    // Courier puts [MYRIGHTS "…"] in SELECT's answer: no MYRIGHTS command is sent.
+    assert.equal(facts.mailbox?.rights, 'acdilrsw');
+    assert.doesNotMatch(formatTranscript(result.transcript), /C: a\d+ MYRIGHTS/);
+    assert.equal(find(samples, 'imap_mailbox_rights_info', { target: 'courier', account: 'alice', mailbox: 'INBOX', rights: 'acdilrsw' })?.value, 1);
+    assert.deepEqual(select(samples, 'imap_namespace_info').map((s) => [s.labels.type, s.labels.prefix]),
+      [['personal', 'INBOX.'], ['shared', '#shared.'], ['shared', 'shared.']]);
+  });
+
+  it('check prints the folders under each pattern (decoded), the capabilities and the namespaces', async () => {
+    const passwordFile = join(courier.dir, 'alice.check.password');
+    await writeFile(passwordFile, `${courier.accounts.alice.password}\n`);
+    let out = '';
+    const code = await runCheck(
+      [`${courier.imap.host}:${courier.imap.port}`, '--starttls', '--user', courier.accounts.alice.username, '--password-file', passwordFile,
+        '--ca-file', courier.caFile, '--list', '*', '--list', '#shared.*', '--timeout', `${courier.expected.failureDelayMs + 5000}ms`],
+      { stdout: (text) => (out += text), stderr: (text) => (out += text), env: {} },
+    );
+    assert.equal(code, 0, out);
+    assert.match(out, /^ {2}before TLS {2}IMAP4rev1 UIDPLUS CHILDREN NAMESPACE /m);
+    assert.match(out, /^ {2}after TLS {3}−STARTTLS \+AUTH=PLAIN$/m);
+    assert.match(out, /^ {2}rights {6}acdilrsw \(MYRIGHTS\)$/m);
+    assert.match(out, /^namespaces {4}personal "INBOX\." \("\."\) · other users none · shared "#shared\." \("\."\) "shared\." \("\."\)$/m);
+    assert.match(out, /^LIST "" "#shared\.\*" {2}2 folders\n {2}#shared\.bob\b.*\n {4}#shared\.bob\.Projects\b/m);
+    assert.match(out, /^ {4}INBOX\.Entwürfe\b/m);
+    assert.match(out, new RegExp(`^quota {9}"${courier.expected.quota.root}": STORAGE ${courier.expected.quota.usedKib} KiB of ${courier.expected.quota.limitKib} KiB`, 'm'));
+    assert.ok(!out.includes(courier.accounts.alice.password));
   });
 });
