@@ -10,6 +10,7 @@ function accountSpec(account: AccountConfig, env: NodeJS.ProcessEnv): AccountSpe
     auth: account.auth,
     allowPlaintextAuth: account.allowPlaintextAuth,
     mailbox: account.mailbox,
+    expect: { ...account.expect },
     list: account.list.map((entry) => ({ ...entry })),
     password: passwordReader(account.password, env),
   };

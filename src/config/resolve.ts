@@ -3,7 +3,7 @@
  * setting, the most specific level winning (defaults → target → account).
  */
 import type { z } from 'zod';
-import type { ListPattern, ProbeLimits, TlsSettings } from '../probe/types.js';
+import type { ListRequest, ProbeLimits, TlsSettings } from '../probe/types.js';
 import { formatDuration } from './duration.js';
 import type { RawAccount, RawConfig, RawDefaults, RawTarget } from './schema.js';
 import { Secret, type PasswordSource } from './secrets.js';
@@ -34,7 +34,7 @@ function passwordSource(account: RawAccount): PasswordSource {
   return { kind: 'inline', secret: new Secret(account.password ?? '') };
 }
 
-type LoginKey = 'interval' | 'timeout' | 'auth' | 'allow_plaintext_auth' | 'mailbox' | 'list';
+type LoginKey = 'interval' | 'timeout' | 'auth' | 'allow_plaintext_auth' | 'mailbox' | 'expect' | 'list';
 type LoginLevel = Partial<Pick<RawDefaults, LoginKey>>;
 
 /** The settings an account may override, each from the first level (most specific first) that sets it. */
@@ -52,7 +52,8 @@ function loginSettings(levels: LoginLevel[], defaults: RawDefaults) {
     auth: pick('auth'),
     allowPlaintextAuth: pick('allow_plaintext_auth'),
     mailbox: pick('mailbox'),
-    list: pick('list') satisfies ListPattern[],
+    expect: pick('expect'),
+    list: pick('list') satisfies ListRequest[],
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DURATION_EXPECTED, parseDuration } from './duration.js';
+import type { ListExpectation, ListRequest, SelectExpectation } from '../probe/types.js';
 import { resolveConfig } from './resolve.js';
 
 // Node timers overflow past ~24.8 days; a probe less often than daily is not monitoring.
@@ -71,16 +72,46 @@ const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
   error: 'expected an environment variable name like IMAP_PASSWORD',
 });
 
+const COUNT_EXPECTED = 'expected a whole number, 0 or more';
+const count = z.number({ error: COUNT_EXPECTED }).int({ error: COUNT_EXPECTED }).min(0, { error: COUNT_EXPECTED });
+
+// A LIST pattern and what it must return; the expectations become `expect` (ListRequest).
+const patternEntry = z
+  .strictObject(
+    {
+      reference: z.string().default(''),
+      pattern: z.string(),
+      min_folders: count.optional(),
+      folders: z.array(nonEmpty).min(1, { error: 'expected at least one folder name' }).optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? 'expected a pattern string or {pattern, reference, min_folders, folders}' : undefined,
+    },
+  )
+  .transform(({ reference, pattern, min_folders, folders }): ListRequest => {
+    const expect: ListExpectation = {
+      ...(min_folders !== undefined && { minFolders: min_folders }),
+      ...(folders !== undefined && { folders }),
+    };
+    return Object.keys(expect).length === 0 ? { reference, pattern } : { reference, pattern, expect };
+  });
 // A bare string is a pattern under the empty reference: `'*'` means LIST "" "*".
-const listEntry = z.preprocess(
-  (value) => (typeof value === 'string' ? { pattern: value } : value),
-  z.strictObject(
-    { reference: z.string().default(''), pattern: z.string() },
-    { error: (issue) => (issue.code === 'invalid_type' ? 'expected a pattern string or {reference, pattern}' : undefined) },
-  ),
-);
+// Another form of entry joins patternEntry here as a union member.
+const listEntry = z.preprocess((value) => (typeof value === 'string' ? { pattern: value } : value), patternEntry);
 // An empty list is allowed: it skips LIST after a successful SELECT.
 const list = z.array(listEntry);
+
+// What SELECT must show; `{}`, or `expect:` with every key commented out (null), expects nothing.
+const selectExpect = z.preprocess(
+  (value) => (value === null ? {} : value),
+  z
+    .strictObject(
+      { min_messages: count.optional() },
+      { error: (issue) => (issue.code === 'invalid_type' ? 'expected {min_messages: N}' : undefined) },
+    )
+    .transform(({ min_messages }): SelectExpectation => (min_messages === undefined ? {} : { minMessages: min_messages })),
+);
 
 const bytes = (min: number) =>
   z.number().int({ error: 'expected a whole number of bytes' }).min(min, { error: `expected at least ${min}` });
@@ -110,6 +141,7 @@ const defaultsSchema = z.strictObject({
   auth: auth.default('login'),
   allow_plaintext_auth: z.boolean().default(false),
   mailbox: nonEmpty.default('INBOX'),
+  expect: selectExpect.prefault({}),
   list: list.prefault(['*']),
   // Beyond CONTRACT §4: the bounds on what a server may send (ProbeLimits).
   limits: z
@@ -128,6 +160,7 @@ const accountOverrides = {
   auth: auth.optional(),
   allow_plaintext_auth: z.boolean().optional(),
   mailbox: nonEmpty.optional(),
+  expect: selectExpect.optional(),
   list: list.optional(),
 };
 

@@ -125,6 +125,13 @@ export const FOLDERS = def(
   [...JOB, 'pattern', 'reference'],
   (s) => `Entries LIST returned for the pattern (and the reference, when not empty) in ${probeOf(s)}.`,
 );
+export const FOLDER_PRESENT = def(
+  'imap_folder_present',
+  [...JOB, 'folder'],
+  (s) =>
+    `1 if LIST returned the folder in ${probeOf(s)}, 0 if not; only for folder names the config expects (list entries' folders), ` +
+    'and only when their LIST ran.',
+);
 
 // Per target: from the latest result among the target's jobs.
 export const TLS_NOT_AFTER = def(

@@ -64,7 +64,17 @@ export const JOB_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
       }
     },
   ],
+  [m.FOLDER_PRESENT, folderPresence],
 ];
+
+/** One series per folder name the config expects; two entries expecting one name share it (present if either LIST had it). */
+function folderPresence(r: ProbeResult, emit: Emit): void {
+  const present = new Map<string, boolean>();
+  for (const list of r.facts.lists) {
+    for (const f of list.expectedFolders ?? []) present.set(f.name, (present.get(f.name) ?? false) || f.present);
+  }
+  for (const [name, isPresent] of present) emit(`,${labelPair('folder', name)}`, flag(isPresent));
+}
 
 /** Series of one target (after the target label), read from its latest result. */
 export const TARGET_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [

@@ -24,6 +24,23 @@ export interface ListPattern {
   pattern: string;
 }
 
+/** What a LIST must return for the probe to pass (else `expectation_failed`). */
+export interface ListExpectation {
+  minFolders?: number;
+  /** Display names (modified UTF-7 decoded) that must be among the folders returned. */
+  folders?: string[];
+}
+
+/** One configured LIST: a pattern, and what it is expected to return. */
+export interface ListRequest extends ListPattern {
+  expect?: ListExpectation;
+}
+
+/** What SELECT must show for the probe to pass (else `expectation_failed`). */
+export interface SelectExpectation {
+  minMessages?: number;
+}
+
 export interface AccountSpec {
   /** The `account` label value. */
   name: string;
@@ -31,7 +48,8 @@ export interface AccountSpec {
   auth: AuthMechanism;
   allowPlaintextAuth: boolean;
   mailbox: string;
-  list: ListPattern[];
+  expect?: SelectExpectation;
+  list: ListRequest[];
   /** Reads the secret just before login; a rejection ends the probe with `credentials_unavailable`. */
   password: () => Promise<string>;
 }
@@ -90,6 +108,13 @@ export interface TlsFacts {
 
 export interface ListFacts extends ListPattern {
   folders: ListedFolder[];
+  /** Each folder name the config expects from this LIST, and whether it came back. */
+  expectedFolders?: FolderPresence[];
+}
+
+export interface FolderPresence {
+  name: string;
+  present: boolean;
 }
 
 export interface ProbeFacts {

@@ -178,3 +178,51 @@ describe('polite LOGOUT after a failed stage', () => {
     assert.equal(logoutsReceived(mute.server.received), 0);
   });
 });
+
+describe('expectations', () => {
+  it('fewer messages than min_messages: select ✗ expectation_failed, the facts kept, a polite LOGOUT', async () => {
+    const { result, server } = await probeAgainst(imap({ mailboxes: { INBOX: { exists: 0, uidValidity: 7 } } }), {
+      account: account({ expect: { minMessages: 1 } }),
+    });
+    assertFailed(result, 'select', 'expectation_failed');
+    assert.equal(result.failure!.detail, 'SELECT INBOX showed 0 messages, expected at least 1');
+    assert.match(result.failure!.hint, /min_messages/);
+    assert.equal(result.facts.mailbox?.exists, 0);
+    assert.equal(logoutsReceived(server.received), 1);
+  });
+
+  it('every LIST runs and is recorded before the stage fails on the first unmet expectation', async () => {
+    const server = imap({
+      list: {
+        '*': ['* LIST (\\HasNoChildren) "." "INBOX"', '* LIST (\\HasNoChildren) "." "INBOX.Sent"'],
+        '#shared.*': [],
+      },
+    });
+    const { result } = await probeAgainst(server, {
+      account: account({
+        list: [
+          { reference: '', pattern: '#shared.*', expect: { minFolders: 1 } },
+          { reference: '', pattern: '*', expect: { folders: ['INBOX.Sent', 'INBOX.Archive'] } },
+        ],
+      }),
+    });
+    assertFailed(result, 'list', 'expectation_failed');
+    assert.equal(result.failure!.detail, 'LIST "" "#shared.*" returned 0 folders, expected at least 1');
+    assert.match(result.failure!.hint, /no virtual shared folders are accessible to this login id/);
+    assert.deepEqual(result.facts.lists.map((l) => [l.pattern, l.folders.length, l.expectedFolders]), [
+      ['#shared.*', 0, undefined],
+      ['*', 2, [{ name: 'INBOX.Sent', present: true }, { name: 'INBOX.Archive', present: false }]],
+    ]);
+  });
+
+  it('a NO to one LIST does not stop the others; the stage fails with list_failed', async () => {
+    const { result, server } = await probeAgainst(imap({ list: { '*': { no: '[NOPERM] Not allowed' }, '%': ['* LIST () "." INBOX'] } }), {
+      account: account({ list: [{ reference: '', pattern: '*' }, { reference: '', pattern: '%' }] }),
+    });
+    assertFailed(result, 'list', 'list_failed');
+    assert.equal(result.failure!.detail, 'LIST "" "*": the server answered NO [NOPERM] Not allowed');
+    assert.match(result.failure!.hint, /ACLs/);
+    assert.deepEqual(result.facts.lists.map((l) => l.pattern), ['%']);
+    assert.equal(logoutsReceived(server.received), 1);
+  });
+});

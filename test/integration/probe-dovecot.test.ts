@@ -186,3 +186,56 @@ describe('what a real Dovecot shows beyond pass/fail', () => {
     assert.equal(result.facts.quota?.roots[0]?.name, dovecot.expected.quota.root, 'every personal folder shares the user quota root');
   });
 });
+
+describe('diagnoses on a real Dovecot', () => {
+  const bob = (overrides: Partial<AccountSpec> = {}): AccountSpec =>
+    alice({ name: 'bob', username: dovecot.accounts.bob.username, password: () => Promise.resolve(dovecot.accounts.bob.password), ...overrides });
+  const credentialsHint = /the credentials were rejected .*wrong password or unknown login id.*DEBUG_LOGIN/;
+
+  it('a wrong password and an unknown login id: auth_failed, the DEBUG_LOGIN hint, never "backend down", and a polite LOGOUT', async () => {
+    const wrong = await runProbe(spec(dovecot.imap, { account: alice({ password: () => Promise.resolve('not-the-password') }) }));
+    const unknown = await runProbe(spec(dovecot.imap, { account: alice({ username: 'nobody-here' }) }));
+    for (const result of [wrong, unknown]) {
+      assertFailed(result, 'login', 'auth_failed');
+      assert.equal(result.failure!.detail, 'the server answered NO [AUTHENTICATIONFAILED] Authentication failed.');
+      assert.match(result.failure!.hint, credentialsHint);
+      assert.doesNotMatch(result.failure!.hint, /down|not running/);
+      assert.match(formatTranscript(result.transcript), /C: a\d+ LOGOUT\n.*S: \* BYE Logging out/);
+    }
+  });
+
+  it('the auth backend failing (a passdb that cannot be read): NO [UNAVAILABLE], auth_unavailable', async () => {
+    const result = await runProbe(spec(dovecot.imap, { account: alice({ username: 'unavailable' }) }));
+    assertFailed(result, 'login', 'auth_unavailable');
+    assert.match(result.failure!.detail, /^the server answered NO \[UNAVAILABLE\] Temporary authentication failure\./);
+    assert.match(result.failure!.hint, /\[UNAVAILABLE\].*authdaemond.*auth process/);
+  });
+
+  it('an empty INBOX with min_messages 1: select ✗ expectation_failed naming mailbox, count and minimum', async () => {
+    const result = await runProbe(spec(dovecot.imap, { account: bob({ expect: { minMessages: 1 } }) }));
+    assertFailed(result, 'select', 'expectation_failed');
+    assert.equal(result.failure!.detail, 'SELECT INBOX showed 0 messages, expected at least 1');
+    assert.equal(result.facts.mailbox?.exists, 0);
+  });
+
+  it('a shared pattern with min_folders unmet, and expected folder names: list ✗ expectation_failed, presence recorded', async () => {
+    const result = await runProbe(spec(dovecot.imap, {
+      account: alice({
+        list: [
+          { reference: '', pattern: '#shared.*', expect: { folders: ['#shared.postmaster', '#shared.gone'] } },
+          { reference: '', pattern: '#shared.nosuch.*', expect: { minFolders: 1 } },
+        ],
+      }),
+    }));
+    assertFailed(result, 'list', 'expectation_failed');
+    assert.equal(result.failure!.detail, `LIST "" "#shared.*" returned ${dovecot.expected.listShared.length} folders, missing #shared.gone`);
+    assert.deepEqual(result.facts.lists.map((l) => [l.pattern, l.expectedFolders]), [
+      ['#shared.*', [{ name: '#shared.postmaster', present: true }, { name: '#shared.gone', present: false }]],
+      ['#shared.nosuch.*', undefined],
+    ]);
+    const none = await runProbe(spec(dovecot.imap, { account: alice({ list: [{ reference: '', pattern: '#shared.nosuch.*', expect: { minFolders: 1 } }] }) }));
+    assertFailed(none, 'list', 'expectation_failed');
+    assert.equal(none.failure!.detail, 'LIST "" "#shared.nosuch.*" returned 0 folders, expected at least 1');
+    assert.match(none.failure!.hint, /no virtual shared folders are accessible to this login id/);
+  });
+});

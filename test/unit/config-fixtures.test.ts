@@ -14,6 +14,7 @@ const VALID: Record<string, { targets: number; jobs: number; warnings: string[] 
   'empty-targets.yaml': { targets: 0, jobs: 0, warnings: ['empty-targets.yaml:2: targets: no targets'] },
   'inheritance.yaml': { targets: 2, jobs: 3, warnings: [] },
   'ports.yaml': { targets: 5, jobs: 5, warnings: [] },
+  'expectations.yaml': { targets: 1, jobs: 2, warnings: [] },
   'inline-password.yaml': {
     targets: 1,
     jobs: 1,
@@ -67,8 +68,14 @@ const INVALID: Record<string, string[]> = {
     `missing-ca-file.yaml:4: defaults.tls_config.ca_file: cannot read CA file ${join(DIR, 'secrets/no-such-ca.pem')}: no such file`,
   ],
   'bad-list-entry.yaml': [
-    'bad-list-entry.yaml:6: targets[0].list[1]: expected a pattern string or {reference, pattern}',
-    'bad-list-entry.yaml:7: targets[0].list[2].recursive: unknown key (expected one of reference, pattern)',
+    'bad-list-entry.yaml:6: targets[0].list[1]: expected a pattern string or {pattern, reference, min_folders, folders}',
+    'bad-list-entry.yaml:7: targets[0].list[2].recursive: unknown key (expected one of reference, pattern, min_folders, folders)',
+  ],
+  'bad-expectation.yaml': [
+    'bad-expectation.yaml:2: defaults.expect.min_messages: expected a whole number, 0 or more',
+    'bad-expectation.yaml:6: targets[0].expect.min_mesages: unknown key (expected one of min_messages)',
+    'bad-expectation.yaml:8: targets[0].list[0].min_folders: expected a whole number, 0 or more',
+    'bad-expectation.yaml:9: targets[0].list[1].folders: expected at least one folder name',
   ],
   'multiple-errors.yaml': [
     'multiple-errors.yaml:2: defaults.interval: expected a duration like 500ms, 30s, 5m, 1h',

@@ -89,6 +89,22 @@ test('defaults flow to targets, targets to accounts, the most specific level win
   assert.equal(jobs[0]?.spec.account, undefined);
 });
 
+test('expectations: expect inherited like mailbox, list entries carry theirs', async () => {
+  const { jobs } = await loadConfigFile(join(DIR, 'valid/expectations.yaml'), { env: ENV });
+  const [alice, bob] = jobs.map((job) => job.spec.account);
+  assert.ok(alice && bob);
+  assert.deepEqual(alice.expect, { minMessages: 1 }, 'from defaults');
+  assert.deepEqual(alice.list, [
+    { reference: '', pattern: '*' },
+    { reference: '', pattern: '#shared.*', expect: { minFolders: 1 } },
+  ]);
+  assert.deepEqual(bob.expect, {}, 'an account may expect nothing');
+  assert.deepEqual(bob.list, [
+    { reference: '', pattern: '*', expect: { folders: ['INBOX', 'INBOX.Sent'] } },
+    { reference: '#shared.', pattern: '%', expect: { minFolders: 2, folders: ['#shared.alice.Projects'] } },
+  ]);
+});
+
 test('built-in defaults when the file sets none', async () => {
   const { config, jobs } = await loadConfigFile(join(DIR, 'valid/minimal.yaml'));
   assert.deepEqual(config.defaults, {
@@ -100,6 +116,7 @@ test('built-in defaults when the file sets none', async () => {
     auth: 'login',
     allowPlaintextAuth: false,
     mailbox: 'INBOX',
+    expect: {},
     list: [{ reference: '', pattern: '*' }],
   });
   assert.deepEqual(jobs, [
@@ -205,8 +222,9 @@ test("the shipped example's commented-out targets are valid once uncommented", a
   );
   assert.deepEqual(loaded.jobs[1]?.spec.account?.list, [
     { reference: '', pattern: '*' },
-    { reference: '', pattern: '#shared.*' },
+    { reference: '', pattern: '#shared.*', expect: { minFolders: 1 } },
   ]);
+  assert.deepEqual(loaded.jobs[1]?.spec.account?.expect, { minMessages: 1 });
   assert.equal(await loaded.jobs[1]?.spec.account?.password(), 'example-password');
   assert.deepEqual(loaded.jobs[2]?.spec.tlsConfig, {
     caFile: join(scratch, 'ca.pem'),

@@ -45,8 +45,18 @@ function passingStarttls(j: ProbeJob, endedAt: number): ProbeResult {
     capabilitiesAfterTls: CAPS,
     mailbox: { name: 'INBOX', exists: 42, recent: 1, uidValidity: 1_700_000_000, writable: true },
     lists: [
-      { reference: '', pattern: '*', folders: ['INBOX', 'Sent', 'Trash'].map((name) => ({ name, delimiter: '.', flags: [] })) },
-      { reference: '#shared.', pattern: '*', folders: [{ name: '#shared.team', delimiter: '.', flags: [] }] },
+      {
+        reference: '',
+        pattern: '*',
+        folders: ['INBOX', 'Sent', 'Trash'].map((name) => ({ name, delimiter: '.', flags: [] })),
+        expectedFolders: [{ name: 'Sent', present: true }, { name: 'Archive', present: false }],
+      },
+      {
+        reference: '#shared.',
+        pattern: '*',
+        folders: [{ name: '#shared.team', delimiter: '.', flags: [] }],
+        expectedFolders: [{ name: '#shared.team', present: true }, { name: 'Archive', present: false }],
+      },
     ],
   });
 }
@@ -121,6 +131,11 @@ describe('/metrics collector', () => {
     assert.equal(value(samples, 'imap_mailbox_writable', inbox), 1);
     assert.equal(value(samples, 'imap_folders', { ...A, pattern: '*' }), 3);
     assert.equal(value(samples, 'imap_folders', { ...A, pattern: '*', reference: '#shared.' }), 1);
+    assert.deepEqual(
+      select(samples, 'imap_folder_present').map((s) => [s.labels.folder, s.value]),
+      [['Sent', 1], ['Archive', 0], ['#shared.team', 1]],
+      'one series per expected name, however many LISTs expect it',
+    );
     assert.equal(value(samples, 'imap_probe_phase_latency_seconds_count', { target: 'courier', phase: 'list' }), 1);
     assert.equal(value(samples, 'imap_probe_phase_latency_seconds_bucket', { target: 'courier', phase: 'list', le: '0.005' }), 0);
     assert.equal(value(samples, 'imap_probe_phase_latency_seconds_bucket', { target: 'courier', phase: 'list', le: '0.1' }), 1);
@@ -148,6 +163,7 @@ describe('/metrics collector', () => {
     );
     assert.deepEqual(select(samples, 'imap_mailbox_messages'), [], 'no SELECT in the latest probe');
     assert.deepEqual(select(samples, 'imap_folders'), []);
+    assert.deepEqual(select(samples, 'imap_folder_present'), [], 'no LIST, no presence either way');
     assert.equal(value(samples, 'imap_probe_failures_total', { ...A, phase: 'login', reason: 'auth_failed' }), 1);
     assert.deepEqual(
       select(samples, 'imap_probe_failure_info').map((s) => s.labels),
@@ -271,7 +287,7 @@ describe('/metrics collector', () => {
     const { help } = await setup([]).scrape();
     const perRun = ['imap_probe_success', 'imap_probe_phase_success', 'imap_probe_phase_duration_seconds', 'imap_probe_duration_seconds',
       'imap_probe_last_run_timestamp_seconds', 'imap_tls_cert_not_after_timestamp_seconds', 'imap_tls_info', 'imap_server_capability',
-      'imap_mailbox_messages', 'imap_mailbox_recent', 'imap_mailbox_uidvalidity', 'imap_mailbox_writable', 'imap_folders'];
+      'imap_mailbox_messages', 'imap_mailbox_recent', 'imap_mailbox_uidvalidity', 'imap_mailbox_writable', 'imap_folders', 'imap_folder_present'];
     for (const name of perRun) assert.match(help.get(name) ?? '', /latest scheduled probe/, name);
     assert.match(help.get('imap_probe_success') ?? '', /not per scrape; \/probe runs one on demand/);
     for (const name of ['imap_probes_total', 'imap_probe_failures_total', 'imap_probe_phase_latency_seconds']) {
@@ -313,6 +329,7 @@ describe('/probe registry', () => {
     assert.equal(select(samples, 'imap_server_capability').length, 5);
     assert.equal(value(samples, 'imap_mailbox_messages', { ...A, mailbox: 'INBOX' }), 42);
     assert.equal(value(samples, 'imap_folders', { ...A, pattern: '*' }), 3);
+    assert.equal(value(samples, 'imap_folder_present', { ...A, folder: 'Archive' }), 0);
     assert.equal(value(samples, 'imap_probe_interval_seconds', A), 60);
     assert.deepEqual(select(samples, 'imap_probe_failure_info'), []);
     assert.deepEqual(

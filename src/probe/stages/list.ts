@@ -1,18 +1,32 @@
 import { list } from '../../imap/commands/list.js';
+import { describeStatus } from '../../imap/parser.js';
 import type { ProbeContext } from '../context.js';
 import { requireAccount, requireSession } from '../context.js';
 import { ProbeError } from '../errors.js';
+import { checkFolders } from '../expectations.js';
+import { responseCodeCause } from '../hints.js';
 import { learnNamespaces } from '../learn/namespaces.js';
 
-/** NAMESPACE when advertised, then LIST each configured pattern; a NO or BAD to a LIST fails the stage. */
+/**
+ * NAMESPACE when advertised, then LIST each configured pattern. Every pattern runs and
+ * its facts are recorded before the stage fails on the first problem: a NO or BAD
+ * (list_failed), or folders that do not meet the pattern's expectations (expectation_failed).
+ */
 export async function listStage(ctx: ProbeContext): Promise<void> {
   const session = requireSession(ctx);
   await learnNamespaces(ctx);
-  for (const { reference, pattern } of requireAccount(ctx).list) {
+  let firstFailure: ProbeError | undefined;
+  for (const request of requireAccount(ctx).list) {
+    const { reference, pattern } = request;
     const answer = await list(session, reference, pattern);
     if (answer.status !== 'OK') {
-      throw new ProbeError('list_failed', `LIST "${reference}" "${pattern}": the server answered ${answer.status} ${answer.tagged.text}`.trim());
+      const said = `LIST "${reference}" "${pattern}": the server answered ${describeStatus(answer.tagged)}`;
+      firstFailure ??= new ProbeError('list_failed', said, { hintCause: responseCodeCause(answer.tagged.code?.name) });
+      continue;
     }
-    ctx.facts.lists.push({ reference, pattern, folders: answer.folders });
+    const check = checkFolders(request, answer.folders);
+    ctx.facts.lists.push({ reference, pattern, folders: answer.folders, ...(check.presence.length > 0 && { expectedFolders: check.presence }) });
+    firstFailure ??= check.failure;
   }
+  if (firstFailure) throw firstFailure;
 }

@@ -3,13 +3,14 @@ import { describeStatus } from '../../imap/parser.js';
 import type { ProbeContext } from '../context.js';
 import { requireAccount, requireSession } from '../context.js';
 import { ProbeError } from '../errors.js';
+import { checkMessages } from '../expectations.js';
 import { responseCodeCause } from '../hints.js';
 import { learnQuota } from '../learn/quota.js';
 import { learnRights } from '../learn/rights.js';
 
 /** SELECT the account's mailbox (EXISTS, RECENT, UIDVALIDITY, UIDNEXT, READ-WRITE), then its rights and quota. */
 export async function selectStage(ctx: ProbeContext): Promise<void> {
-  const mailbox = requireAccount(ctx).mailbox;
+  const { mailbox } = requireAccount(ctx);
   const answer = await select(requireSession(ctx), mailbox);
   const said = `SELECT ${mailbox}: the server answered ${describeStatus(answer.tagged)}`;
   const code = answer.tagged.code?.name;
@@ -19,4 +20,6 @@ export async function selectStage(ctx: ProbeContext): Promise<void> {
   ctx.facts.mailbox = answer.mailbox;
   await learnRights(ctx, answer.mailbox);
   await learnQuota(ctx, mailbox);
+  const unmet = checkMessages(answer.mailbox, requireAccount(ctx).expect);
+  if (unmet) throw unmet;
 }
