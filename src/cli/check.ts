@@ -17,7 +17,7 @@ export const CHECK_USAGE = `usage: imap_exporter check HOST[:PORT]
       [--tls | --starttls | --no-tls]     default --starttls; port 993 with --tls, else 143
       [--user U (--password-file F | --password-env VAR)] [--auth login|plain|cram-md5|xoauth2]
       [--ca-file F] [--server-name N] [--insecure-skip-verify] [--allow-plaintext-auth]
-      [--mailbox INBOX] [--list PATTERN]... [--timeout 10s] [--verbose]
+      [--mailbox INBOX] [--list PATTERN]... [--min-messages N] [--min-folders N] [--timeout 10s] [--verbose]
       [--all-folders]                     every folder LIST returned (default: the first ${FOLDER_CAP} per pattern)
       [--json]                            the whole result as JSON (passwords never included)`;
 
@@ -82,6 +82,8 @@ function parseCheckArgs(args: string[], env: NodeJS.ProcessEnv): CheckArgs {
       'allow-plaintext-auth': { type: 'boolean', default: false },
       mailbox: { type: 'string', default: 'INBOX' },
       list: { type: 'string', multiple: true },
+      'min-messages': { type: 'string' },
+      'min-folders': { type: 'string' },
       timeout: { type: 'string', default: '10s' },
       verbose: { type: 'boolean', short: 'v', default: false },
       json: { type: 'boolean', default: false },
@@ -119,8 +121,12 @@ function parseCheckArgs(args: string[], env: NodeJS.ProcessEnv): CheckArgs {
   const passwordEnv = values['password-env'];
   if (values.user === undefined) {
     if (passwordFile || passwordEnv) throw new UsageError('--password-file/--password-env need --user');
+    if (values['min-messages'] !== undefined || values['min-folders'] !== undefined) throw new UsageError('--min-messages/--min-folders need --user');
     return { spec, ...output };
   }
+  // Expectations, as in the config: the probe fails with expectation_failed when they are not met.
+  const minMessages = parseCount(values['min-messages'], '--min-messages');
+  const minFolders = parseCount(values['min-folders'], '--min-folders (applies to each --list pattern)');
   if (Boolean(passwordFile) === Boolean(passwordEnv)) {
     throw new UsageError('--user needs exactly one of --password-file F or --password-env VAR');
   }
@@ -130,10 +136,17 @@ function parseCheckArgs(args: string[], env: NodeJS.ProcessEnv): CheckArgs {
     auth,
     allowPlaintextAuth: values['allow-plaintext-auth'],
     mailbox: values.mailbox,
-    list: (values.list ?? ['*']).map((pattern) => ({ reference: '', pattern })),
+    ...(minMessages !== undefined && { expect: { minMessages } }),
+    list: (values.list ?? ['*']).map((pattern) => ({ reference: '', pattern, ...(minFolders !== undefined && { expect: { minFolders } }) })),
     password: passwordReader(passwordFile ? { kind: 'file', path: passwordFile } : { kind: 'env', variable: passwordEnv! }, env),
   };
   return { spec, ...output };
+}
+
+function parseCount(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} must be a whole number, 0 or more`);
+  return Number(text);
 }
 
 /** HOST, HOST:PORT, [IPv6] or [IPv6]:PORT. */

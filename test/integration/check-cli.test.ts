@@ -110,8 +110,29 @@ describe('imap_exporter check', () => {
     assert.match(run.stdout, /tls ✗ tls_certificate_invalid/);
   });
 
+  it('the auth backend failing: "login ✗ auth_unavailable", the server words and the hint without --verbose', async () => {
+    const run = await runMain(['check', target(), '--user', 'unavailable', '--password-file', wrongFile, '--ca-file', dovecot.caFile]);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /✗ login .*auth_unavailable\n/);
+    assert.match(run.stdout, /\nlogin ✗ auth_unavailable\n  detail: the server answered NO \[UNAVAILABLE\] Temporary authentication failure\./);
+    assert.match(run.stdout, /  hint: .*authdaemond/);
+  });
+
+  it('--min-messages and --min-folders: expectation_failed with the detail of the walk', async () => {
+    const bobFile = join(dovecot.dir, 'bob.password');
+    await writeFile(bobFile, `${dovecot.accounts.bob.password}\n`);
+    const empty = await runMain(['check', target(), '--user', 'bob', '--password-file', bobFile, '--ca-file', dovecot.caFile, '--min-messages', '1']);
+    assert.equal(empty.code, 1, empty.stdout + empty.stderr);
+    assert.match(empty.stdout, /select ✗ expectation_failed\n  detail: SELECT INBOX showed 0 messages, expected at least 1\n/);
+    const shared = await runMain(['check', target(), '--user', 'alice', '--password-file', goodFile, '--ca-file', dovecot.caFile,
+      '--list', '#shared.nosuch.*', '--min-folders', '1']);
+    assert.equal(shared.code, 1, shared.stdout + shared.stderr);
+    assert.match(shared.stdout, /list ✗ expectation_failed\n  detail: LIST "" "#shared\.nosuch\.\*" returned 0 folders, expected at least 1\n  hint: no virtual shared folders/);
+  });
+
   it('bad usage exits 2 with the usage text', async () => {
-    for (const args of [[], ['--bogus', 'x'], ['h', '--tls', '--starttls'], ['h:99999'], ['h', '--user', 'u'], ['h', '--timeout', '10 seconds']]) {
+    for (const args of [[], ['--bogus', 'x'], ['h', '--tls', '--starttls'], ['h:99999'], ['h', '--user', 'u'], ['h', '--timeout', '10 seconds'],
+      ['h', '--min-messages', '1'], ['h', '--user', 'u', '--password-env', 'X', '--min-folders', 'many']]) {
       const run = await runMain(['check', ...args]);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
       assert.match(run.stderr, /usage: imap_exporter check HOST\[:PORT\]/);

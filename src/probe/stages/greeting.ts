@@ -1,9 +1,10 @@
 import { capabilitiesIn, capability } from '../../imap/commands/capability.js';
 import { ImapLimitError, ImapProtocolError } from '../../imap/errors.js';
-import type { ImapResponse } from '../../imap/parser.js';
+import { describeStatus, type ImapResponse } from '../../imap/parser.js';
 import { ImapSession } from '../../imap/session.js';
 import type { ProbeContext } from '../context.js';
 import { ProbeError } from '../errors.js';
+import { responseCodeCause } from '../hints.js';
 
 /** Reads the greeting (`* OK`, `* PREAUTH` or `* BYE`) and learns the capabilities. */
 export async function greetingStage(ctx: ProbeContext): Promise<void> {
@@ -13,7 +14,9 @@ export async function greetingStage(ctx: ProbeContext): Promise<void> {
   const greeting = await readGreeting(session);
   ctx.facts.greeting = greeting.text;
   if (greeting.kind === 'BYE') {
-    throw new ProbeError('greeting_bye', `server refused the session: * BYE ${greeting.text}`);
+    throw new ProbeError('greeting_bye', `server refused the session: * ${describeStatus(greeting)}`, {
+      hintCause: responseCodeCause(greeting.code?.name),
+    });
   }
   if (greeting.kind !== 'OK' && greeting.kind !== 'PREAUTH') {
     throw new ProbeError('greeting_invalid', `expected * OK, got * ${greeting.kind}`);
