@@ -114,8 +114,8 @@ describe('imap_exporter check', () => {
     const run = await runMain(['check', target(), '--user', 'unavailable', '--password-file', wrongFile, '--ca-file', dovecot.caFile]);
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.match(run.stdout, /✗ login .*auth_unavailable\n/);
-    assert.match(run.stdout, /\nlogin ✗ auth_unavailable\n  detail: the server answered NO \[UNAVAILABLE\] Temporary authentication failure\./);
-    assert.match(run.stdout, /  hint: .*authdaemond/);
+    assert.match(run.stdout, /\nlogin ✗ auth_unavailable\n {2}detail: the server answered NO \[UNAVAILABLE\] Temporary authentication failure\./);
+    assert.match(run.stdout, / {2}hint: .*authdaemond/);
   });
 
   it('--min-messages and --min-folders: expectation_failed with the detail of the walk', async () => {
@@ -123,11 +123,11 @@ describe('imap_exporter check', () => {
     await writeFile(bobFile, `${dovecot.accounts.bob.password}\n`);
     const empty = await runMain(['check', target(), '--user', 'bob', '--password-file', bobFile, '--ca-file', dovecot.caFile, '--min-messages', '1']);
     assert.equal(empty.code, 1, empty.stdout + empty.stderr);
-    assert.match(empty.stdout, /select ✗ expectation_failed\n  detail: SELECT INBOX showed 0 messages, expected at least 1\n/);
+    assert.match(empty.stdout, /select ✗ expectation_failed\n {2}detail: SELECT INBOX showed 0 messages, expected at least 1\n/);
     const shared = await runMain(['check', target(), '--user', 'alice', '--password-file', goodFile, '--ca-file', dovecot.caFile,
       '--list', '#shared.nosuch.*', '--min-folders', '1']);
     assert.equal(shared.code, 1, shared.stdout + shared.stderr);
-    assert.match(shared.stdout, /list ✗ expectation_failed\n  detail: LIST "" "#shared\.nosuch\.\*" returned 0 folders, expected at least 1\n  hint: no virtual shared folders/);
+    assert.match(shared.stdout, /list ✗ expectation_failed\n {2}detail: LIST "" "#shared\.nosuch\.\*" returned 0 folders, expected at least 1\n {2}hint: no virtual shared folders/);
   });
 
   it('bad usage exits 2 with the usage text', async () => {
