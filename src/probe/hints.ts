@@ -150,7 +150,8 @@ const ROWS: readonly HintRow[] = [
     cause: 'auth_backend',
     hint:
       "the server could not reach its authentication backend: Courier's authdaemond (courier-authlib) is not running or its socket is unreachable; " +
-      "on Dovecot the auth process or its passdb (LDAP, SQL); the server's words are in the detail, more in its syslog",
+      "Courier says the same words when authlib cannot enter the account's home directory (missing, or not enterable by its uid): " +
+      "its syslog tells which (authentication error: Connection refused, or chdir(...) failed); on Dovecot the auth process or its passdb (LDAP, SQL)",
   },
   {
     reason: 'auth_unavailable',
