@@ -12,6 +12,7 @@ import { formatTranscript } from '../../src/probe/transcript.js';
 import type { AccountSpec, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
 import { startCourier, type CourierCause, type CourierServer, type Listener } from '../fixtures/courier.js';
 import { find, parseExpositionFull, select } from '../helpers/exposition.js';
+import { assertFailed } from '../helpers/fake-probe.js';
 import { testJob } from '../helpers/jobs.js';
 
 let courier: CourierServer;
@@ -54,10 +55,6 @@ function spec(listener: Listener, overrides: Partial<ProbeSpec> = {}): ProbeSpec
 function assertPassed(result: ProbeResult, stages: string[]): void {
   assert.equal(result.success, true, formatTranscript(result.transcript));
   assert.deepEqual(result.stages.map((s) => s.stage), stages);
-}
-
-function assertFailed(result: ProbeResult, stage: string, reason: string): void {
-  assert.deepEqual([result.failure?.stage, result.failure?.reason], [stage, reason], formatTranscript(result.transcript));
 }
 
 const names = (result: ProbeResult, index: number): string[] => result.facts.lists[index]!.folders.map((f) => f.name).sort();
