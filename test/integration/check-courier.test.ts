@@ -10,6 +10,7 @@ import { runMain, type Finished } from '../helpers/spawn.js';
 let courier: CourierServer;
 let aliceFile: string;
 let wrongFile: string;
+let carolFile: string;
 const WRONG = 'wrong-Password-4711';
 
 before(async () => {
@@ -18,6 +19,8 @@ before(async () => {
   wrongFile = join(courier.dir, 'wrong.password');
   await writeFile(aliceFile, `${courier.accounts.alice.password}\n`);
   await writeFile(wrongFile, `${WRONG}\n`);
+  carolFile = join(courier.dir, 'carol.password');
+  await writeFile(carolFile, `${courier.accounts.carol.password}\n`);
 });
 after(() => courier?.stop());
 
@@ -70,5 +73,26 @@ describe('imap_exporter check against Courier-IMAP', () => {
     assert.match(run.stdout, /NO Login failed\./);
     assert.match(run.stdout, /hint: .*DEBUG_LOGIN/);
     assert.ok(!(run.stdout + run.stderr).includes(WRONG));
+  });
+  it('carol with --min-folders 1: list ✗ expectation_failed, the LIST in the detail, a hint on shared folders', async () => {
+    const run = await runMain(['check', `${courier.imap.host}:${courier.imap.port}`, '--starttls', '--user', 'carol',
+      '--password-file', carolFile, '--ca-file', courier.caFile, '--list', '#shared.*', '--min-folders', '1']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /list ✗ expectation_failed/);
+    assert.ok(run.stdout.includes('LIST "" "#shared.*" returned 0 folders, expected at least 1'), run.stdout);
+    assert.match(run.stdout, /hint: .*shared folders/);
+  });
+
+  it('INBOX cur/ owned by another uid with --min-messages 1: select ✗ expectation_failed', async () => {
+    const restore = await courier.break('cur-wrong-owner');
+    let run: Finished;
+    try {
+      run = await check(aliceFile, '--min-messages', '1');
+    } finally {
+      await restore();
+    }
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /select ✗ expectation_failed/);
+    assert.match(run.stdout, /INBOX/);
   });
 });

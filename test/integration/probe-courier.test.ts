@@ -226,3 +226,35 @@ describe('what a real Courier-IMAP shows beyond pass/fail', () => {
     assert.ok(!out.includes(courier.accounts.alice.password));
   });
 });
+
+describe('what only an expectation catches: Courier answers OK', () => {
+  it('INBOX cur/ owned by another uid: SELECT says 0 EXISTS; min_messages makes it select/expectation_failed', async () => {
+    const restore = await courier.break('cur-wrong-owner');
+    let result: ProbeResult;
+    try {
+      result = await runProbe(spec(courier.imap, { account: account('alice', { expect: { minMessages: 1 } }) }));
+    } finally {
+      await restore();
+    }
+    assertFailed(result, 'select', 'expectation_failed');
+    assert.equal(result.facts.mailbox?.exists, 0);
+    assert.match(result.failure!.detail, /INBOX/);
+    assert.match(result.failure!.detail, /\b0\b.*\b1\b/);
+    assert.match(result.failure!.hint, /another uid/i);
+  });
+
+  it('carol sees no virtual shared folders: min_folders makes it list/expectation_failed', async () => {
+    const shared = { reference: '', pattern: '#shared.*', expect: { minFolders: 1 } };
+    const result = await runProbe(spec(courier.imap, { account: account('carol', { list: [shared] }) }));
+    assertFailed(result, 'list', 'expectation_failed');
+    assert.equal(result.failure!.detail, 'LIST "" "#shared.*" returned 0 folders, expected at least 1');
+    assert.match(result.failure!.hint, /shared folders/i);
+  });
+
+  it('alice meets the same expectations, and the expected shared folder is reported present', async () => {
+    const shared = { reference: '', pattern: '#shared.*', expect: { minFolders: 1, folders: [courier.expected.sharedFolder] } };
+    const result = await runProbe(spec(courier.imap, { account: account('alice', { expect: { minMessages: 1 }, list: [shared] }) }));
+    assertPassed(result, ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
+    assert.deepEqual(result.facts.lists[0]!.expectedFolders, [{ name: courier.expected.sharedFolder, present: true }]);
+  });
+});
