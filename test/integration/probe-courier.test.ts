@@ -149,9 +149,10 @@ describe('probe engine against a real Courier-IMAP', () => {
 
 describe('causes Courier reports with * BYE in answer to LOGIN: login/auth_unavailable, the words in the detail', () => {
   const cases: { cause: CourierCause; words: string; hint: RegExp[] }[] = [
-    { cause: 'authdaemond-stopped', words: '* BYE Temporary problem, please try again later', hint: [/authdaemond/i] },
-    // authlib cannot chdir to the home: the same words as authdaemond down (only the server's log differs).
-    { cause: 'home-missing', words: '* BYE Temporary problem, please try again later', hint: [/authdaemond/i] },
+    { cause: 'authdaemond-stopped', words: '* BYE Temporary problem, please try again later', hint: [/authdaemond/i, /home directory/i] },
+    // authlib cannot chdir to the home: the same words as authdaemond down (only the server's log differs),
+    // so the hint names both.
+    { cause: 'home-missing', words: '* BYE Temporary problem, please try again later', hint: [/authdaemond/i, /home directory/i] },
     { cause: 'maildir-missing', words: '* BYE [ALERT] Fatal error: No such file or directory', hint: [/home directory/i] },
     { cause: 'wrong-uid', words: '* BYE [ALERT] Fatal error: Permission denied', hint: [/\buid\b/i, /\bgid\b/i] },
     {
