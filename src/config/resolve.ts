@@ -3,7 +3,7 @@
  * setting, the most specific level winning (defaults → target → account).
  */
 import type { z } from 'zod';
-import type { ListRequest, ProbeLimits, TlsSettings } from '../probe/types.js';
+import type { ListEntry, ProbeLimits, TlsSettings } from '../probe/types.js';
 import { formatDuration } from './duration.js';
 import type { RawAccount, RawConfig, RawDefaults, RawTarget } from './schema.js';
 import { Secret, type PasswordSource } from './secrets.js';
@@ -53,7 +53,7 @@ function loginSettings(levels: LoginLevel[], defaults: RawDefaults) {
     allowPlaintextAuth: pick('allow_plaintext_auth'),
     mailbox: pick('mailbox'),
     expect: pick('expect'),
-    list: pick('list') satisfies ListRequest[],
+    list: pick('list') satisfies ListEntry[],
   };
 }
 

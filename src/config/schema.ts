@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { DURATION_EXPECTED, parseDuration } from './duration.js';
-import type { ListExpectation, ListRequest, SelectExpectation } from '../probe/types.js';
+import { NAMESPACE_TYPES } from '../imap/commands/namespace.js';
+import type { ListEntry, ListExpectation, ListRequest, NamespaceListRequest, SelectExpectation } from '../probe/types.js';
 import { resolveConfig } from './resolve.js';
 
 // Node timers overflow past ~24.8 days; a probe less often than daily is not monitoring.
@@ -96,9 +97,31 @@ const patternEntry = z
     };
     return Object.keys(expect).length === 0 ? { reference, pattern } : { reference, pattern, expect };
   });
-// A bare string is a pattern under the empty reference: `'*'` means LIST "" "*".
-// Another form of entry joins patternEntry here as a union member.
-const listEntry = z.preprocess((value) => (typeof value === 'string' ? { pattern: value } : value), patternEntry);
+// `{namespace: shared}`: LIST "" "<prefix>*" for each prefix of that kind NAMESPACE announced (probe/list-requests.ts).
+const namespaceEntry = z
+  .strictObject({
+    namespace: z.enum(NAMESPACE_TYPES, { error: `expected one of ${NAMESPACE_TYPES.join(', ')}` }),
+    min_folders: count.optional(),
+    folders: z.array(nonEmpty).min(1, { error: 'expected at least one folder name' }).optional(),
+  })
+  .transform(({ namespace, min_folders, folders }): NamespaceListRequest => {
+    const expect: ListExpectation = {
+      ...(min_folders !== undefined && { minFolders: min_folders }),
+      ...(folders !== undefined && { folders }),
+    };
+    return Object.keys(expect).length === 0 ? { namespace } : { namespace, expect };
+  });
+// A bare string is a pattern under the empty reference: `'*'` means LIST "" "*". An object
+// with a `namespace` key is the namespace form, any other value the pattern form: chosen
+// here rather than by z.union, whose error for a bad entry would be a bare "Invalid input".
+const listEntry = z.unknown().transform((value, ctx): ListEntry => {
+  const entry = typeof value === 'string' ? { pattern: value } : value;
+  const form = typeof entry === 'object' && entry !== null && 'namespace' in entry ? namespaceEntry : patternEntry;
+  const parsed = form.safeParse(entry);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: entry } as (typeof ctx.issues)[number]);
+  return z.NEVER;
+});
 // An empty list is allowed: it skips LIST after a successful SELECT.
 const list = z.array(listEntry);
 

@@ -36,6 +36,18 @@ export interface ListRequest extends ListPattern {
   expect?: ListExpectation;
 }
 
+/**
+ * `{namespace: shared}` (or `other`, `personal`): one LIST "" "<prefix>*" for every prefix
+ * of that kind the server's NAMESPACE announced, each with these expectations.
+ */
+export interface NamespaceListRequest {
+  namespace: NamespaceType;
+  expect?: ListExpectation;
+}
+
+/** One configured list entry: a pattern, or a kind of namespace to expand after NAMESPACE. */
+export type ListEntry = ListRequest | NamespaceListRequest;
+
 /** What SELECT must show for the probe to pass (else `expectation_failed`). */
 export interface SelectExpectation {
   minMessages?: number;
@@ -49,7 +61,7 @@ export interface AccountSpec {
   allowPlaintextAuth: boolean;
   mailbox: string;
   expect?: SelectExpectation;
-  list: ListRequest[];
+  list: ListEntry[];
   /** Reads the secret just before login; a rejection ends the probe with `credentials_unavailable`. */
   password: () => Promise<string>;
 }

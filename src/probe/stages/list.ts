@@ -6,17 +6,20 @@ import { ProbeError } from '../errors.js';
 import { checkFolders } from '../expectations.js';
 import { responseCodeCause } from '../hints.js';
 import { learnNamespaces } from '../learn/namespaces.js';
+import { planLists } from '../list-requests.js';
 
 /**
- * NAMESPACE when advertised, then LIST each configured pattern. Every pattern runs and
+ * NAMESPACE when advertised, then LIST each configured pattern (a `{namespace: kind}` entry
+ * once per announced prefix of that kind). Every pattern runs and
  * its facts are recorded before the stage fails on the first problem: a NO or BAD
  * (list_failed), or folders that do not meet the pattern's expectations (expectation_failed).
  */
 export async function listStage(ctx: ProbeContext): Promise<void> {
   const session = requireSession(ctx);
   await learnNamespaces(ctx);
+  const { requests, unmet } = planLists(requireAccount(ctx).list, ctx.facts.namespaces);
   let firstFailure: ProbeError | undefined;
-  for (const request of requireAccount(ctx).list) {
+  for (const request of requests) {
     const { reference, pattern } = request;
     const answer = await list(session, reference, pattern);
     if (answer.status !== 'OK') {
@@ -28,5 +31,6 @@ export async function listStage(ctx: ProbeContext): Promise<void> {
     ctx.facts.lists.push({ reference, pattern, folders: answer.folders, ...(check.presence.length > 0 && { expectedFolders: check.presence }) });
     firstFailure ??= check.failure;
   }
+  firstFailure ??= unmet;
   if (firstFailure) throw firstFailure;
 }
