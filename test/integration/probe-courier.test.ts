@@ -9,7 +9,7 @@ import { runCheck } from '../../src/cli/check.js';
 import { probeRegistry } from '../../src/metrics/probe-registry.js';
 import { runProbe } from '../../src/probe/run-probe.js';
 import { formatTranscript } from '../../src/probe/transcript.js';
-import type { AccountSpec, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
+import type { AccountSpec, NamespaceListRequest, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
 import { startCourier, type CourierCause, type CourierServer, type Listener } from '../fixtures/courier.js';
 import { find, parseExpositionFull, select } from '../helpers/exposition.js';
 import { assertFailed } from '../helpers/fake-probe.js';
@@ -225,6 +225,20 @@ describe('what a real Courier-IMAP shows beyond pass/fail', () => {
     assert.match(out, /^ {4}INBOX\.Entwürfe\b/m);
     assert.match(out, new RegExp(`^quota {9}"${courier.expected.quota.root}": STORAGE ${courier.expected.quota.usedKib} KiB of ${courier.expected.quota.limitKib} KiB`, 'm'));
     assert.ok(!out.includes(courier.accounts.alice.password));
+  });
+
+  it('{namespace: shared}: #shared.* and shared.* for the one config line; the expectation holds for them together', async () => {
+    const entry: NamespaceListRequest = { namespace: 'shared', expect: { minFolders: 1, folders: [courier.expected.sharedFolder] } };
+    const alice = await runProbe(spec(courier.imap, { account: account('alice', { list: [entry] }) }));
+    assertPassed(alice, ['connect', 'greeting', 'starttls', 'login', 'select', 'list', 'logout']);
+    assert.deepEqual(alice.facts.lists.map((l) => [l.pattern, l.folders.map((f) => f.name).sort()]), [
+      ['#shared.*', courier.expected.listShared],
+      ['shared.*', []],
+    ]);
+    const carol = await runProbe(spec(courier.imap, { account: account('carol', { list: [{ namespace: 'shared', expect: { minFolders: 1 } }] }) }));
+    assertFailed(carol, 'list', 'expectation_failed');
+    assert.equal(carol.failure?.detail, '{namespace: shared}: LIST "" "#shared.*", LIST "" "shared.*" returned 0 folders, expected at least 1');
+    assert.match(carol.failure?.hint ?? '', /shared folders/i);
   });
 });
 

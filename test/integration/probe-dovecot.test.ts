@@ -2,11 +2,14 @@
 // STARTTLS and implicit TLS, and the failures a real server produces.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { probeRegistry } from '../../src/metrics/probe-registry.js';
 import { runProbe } from '../../src/probe/run-probe.js';
 import { formatTranscript } from '../../src/probe/transcript.js';
-import type { AccountSpec, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
+import type { AccountSpec, ListEntry, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
 import { startDovecot, type DovecotServer, type Listener } from '../fixtures/dovecot.js';
 import { closedPort } from '../fixtures/ports.js';
+import { parseExpositionFull, select } from '../helpers/exposition.js';
+import { testJob } from '../helpers/jobs.js';
 
 let dovecot: DovecotServer;
 before(async () => {
@@ -237,5 +240,17 @@ describe('diagnoses on a real Dovecot', () => {
     assertFailed(none, 'list', 'expectation_failed');
     assert.equal(none.failure!.detail, 'LIST "" "#shared.nosuch.*" returned 0 folders, expected at least 1');
     assert.match(none.failure!.hint, /no virtual shared folders are accessible to this login id/);
+  });
+
+  it('{namespace: shared} and {namespace: other} list the prefixes NAMESPACE announced; imap_folders carries the expanded pattern', async () => {
+    const list: ListEntry[] = [{ namespace: 'shared', expect: { minFolders: 2 } }, { namespace: 'other' }];
+    const result = await runProbe(spec(dovecot.imap, { account: alice({ list }) }));
+    assert.equal(result.success, true, formatTranscript(result.transcript));
+    assert.deepEqual(result.facts.lists.map((l) => [l.reference, l.pattern, sorted(l.folders.map((f) => f.name))]), [
+      ['', '#shared.*', dovecot.expected.listShared],
+      ['', 'user.*', []],
+    ]);
+    const { samples } = parseExpositionFull(await probeRegistry(testJob('dovecot', 'alice'), result).metrics());
+    assert.deepEqual(select(samples, 'imap_folders').map((s) => [s.labels.pattern, s.value]), [['#shared.*', 2], ['user.*', 0]]);
   });
 });

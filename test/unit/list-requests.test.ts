@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.js';
-import { planLists } from '../../src/probe/list-requests.js';
-import type { Namespaces } from '../../src/probe/types.js';
+import { checkNamespaceGroup, planLists } from '../../src/probe/list-requests.js';
+import type { ListFacts, Namespaces, NamespaceListRequest } from '../../src/probe/types.js';
 
 const COURIER: Namespaces = {
   personal: [{ prefix: 'INBOX.', delimiter: '.' }],
@@ -16,18 +16,16 @@ const COURIER: Namespaces = {
 };
 
 describe('list entries {namespace: kind}', () => {
-  it('expand to one LIST per announced prefix, with the entry expectations, after the patterns before them', () => {
-    const { requests, unmet } = planLists(
-      [{ reference: '', pattern: '*' }, { namespace: 'shared', expect: { minFolders: 1 } }, { namespace: 'personal' }],
-      COURIER,
-    );
+  it('expand to one LIST per announced prefix, after the patterns before them; expectations go to the group', () => {
+    const shared = { namespace: 'shared', expect: { minFolders: 1 } } as const;
+    const { requests, groups } = planLists([{ reference: '', pattern: '*' }, shared, { namespace: 'personal' }], COURIER);
     assert.deepEqual(requests, [
       { reference: '', pattern: '*' },
-      { reference: '', pattern: '#shared.*', expect: { minFolders: 1 } },
-      { reference: '', pattern: 'shared.*', expect: { minFolders: 1 } },
+      { reference: '', pattern: '#shared.*' },
+      { reference: '', pattern: 'shared.*' },
       { reference: '', pattern: 'INBOX.*' },
     ]);
-    assert.equal(unmet, undefined);
+    assert.deepEqual(groups, [{ entry: shared, requests: [{ reference: '', pattern: '#shared.*' }, { reference: '', pattern: 'shared.*' }] }]);
   });
 
   it('send a pattern once: the entry that named it first keeps it', () => {
@@ -36,14 +34,38 @@ describe('list entries {namespace: kind}', () => {
     assert.deepEqual(requests, [{ reference: '', pattern: '*', expect: { minFolders: 3 } }]);
   });
 
+  it('expectations hold for the LISTs together: one non-empty shared prefix is enough', () => {
+    const folder = (name: string) => ({ name, delimiter: '.', flags: [] });
+    const entry: NamespaceListRequest = { namespace: 'shared', expect: { minFolders: 1, folders: ['#shared.bob.Projects'] } };
+    const { groups } = planLists([entry], COURIER);
+    const lists: ListFacts[] = [
+      { reference: '', pattern: '#shared.*', folders: [folder('#shared.bob'), folder('#shared.bob.Projects')] },
+      { reference: '', pattern: 'shared.*', folders: [] },
+    ];
+    assert.equal(checkNamespaceGroup(groups[0]!, lists, true), undefined);
+    assert.deepEqual(lists[0]?.expectedFolders, [{ name: '#shared.bob.Projects', present: true }]);
+    const empty = [{ ...lists[0]!, folders: [] }, lists[1]!];
+    const failure = checkNamespaceGroup(groups[0]!, empty, true);
+    assert.equal(failure?.reason, 'expectation_failed');
+    assert.equal(failure?.detail, '{namespace: shared}: LIST "" "#shared.*", LIST "" "shared.*" returned 0 folders, expected at least 1; missing #shared.bob.Projects');
+    assert.equal(failure?.hintCause, 'shared_folders');
+  });
+
+  it('one expanded LIST: the same words as a pattern entry (LIST "" "#shared.*" returned 0 folders, …)', () => {
+    const dovecot: Namespaces = { personal: [], other: [], shared: [{ prefix: '#shared.', delimiter: '.' }] };
+    const { groups } = planLists([{ namespace: 'shared', expect: { minFolders: 1 } }], dovecot);
+    const failure = checkNamespaceGroup(groups[0]!, [{ reference: '', pattern: '#shared.*', folders: [] }], true);
+    assert.equal(failure?.detail, 'LIST "" "#shared.*" returned 0 folders, expected at least 1');
+  });
+
   it('a kind nobody announced lists nothing; with an expectation it is expectation_failed, naming why', () => {
-    assert.deepEqual(planLists([{ namespace: 'other' }], COURIER), { requests: [] });
-    const noOther = planLists([{ namespace: 'other', expect: { minFolders: 1 } }], COURIER).unmet;
-    assert.equal(noOther?.reason, 'expectation_failed');
-    assert.equal(noOther?.detail, "{namespace: other}: the server's NAMESPACE announced no other namespace, expected at least 1 folder");
-    const noNamespace = planLists([{ namespace: 'shared', expect: { folders: ['#shared.bob.Projects'] } }], undefined).unmet;
-    assert.equal(noNamespace?.detail, '{namespace: shared}: the server announced no namespaces (no NAMESPACE), missing #shared.bob.Projects');
-    assert.equal(noNamespace?.hintCause, 'shared_folders');
+    assert.deepEqual(planLists([{ namespace: 'other' }], COURIER), { requests: [], groups: [] });
+    const other = planLists([{ namespace: 'other', expect: { minFolders: 1 } }], COURIER).groups[0]!;
+    assert.equal(checkNamespaceGroup(other, [], true)?.detail, "{namespace: other}: the server's NAMESPACE announced no other namespace, expected at least 1");
+    const shared = planLists([{ namespace: 'shared', expect: { folders: ['#shared.bob.Projects'] } }], undefined).groups[0]!;
+    const failure = checkNamespaceGroup(shared, [], false);
+    assert.equal(failure?.detail, '{namespace: shared}: the server announced no namespaces (no NAMESPACE), missing #shared.bob.Projects');
+    assert.equal(failure?.hintCause, 'shared_folders');
   });
 
   describe('in the config file', () => {

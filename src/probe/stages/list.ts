@@ -6,7 +6,7 @@ import { ProbeError } from '../errors.js';
 import { checkFolders } from '../expectations.js';
 import { responseCodeCause } from '../hints.js';
 import { learnNamespaces } from '../learn/namespaces.js';
-import { planLists } from '../list-requests.js';
+import { checkNamespaceGroup, planLists } from '../list-requests.js';
 
 /**
  * NAMESPACE when advertised, then LIST each configured pattern (a `{namespace: kind}` entry
@@ -17,7 +17,7 @@ import { planLists } from '../list-requests.js';
 export async function listStage(ctx: ProbeContext): Promise<void> {
   const session = requireSession(ctx);
   await learnNamespaces(ctx);
-  const { requests, unmet } = planLists(requireAccount(ctx).list, ctx.facts.namespaces);
+  const { requests, groups } = planLists(requireAccount(ctx).list, ctx.facts.namespaces);
   let firstFailure: ProbeError | undefined;
   for (const request of requests) {
     const { reference, pattern } = request;
@@ -31,6 +31,6 @@ export async function listStage(ctx: ProbeContext): Promise<void> {
     ctx.facts.lists.push({ reference, pattern, folders: answer.folders, ...(check.presence.length > 0 && { expectedFolders: check.presence }) });
     firstFailure ??= check.failure;
   }
-  firstFailure ??= unmet;
+  for (const group of groups) firstFailure ??= checkNamespaceGroup(group, ctx.facts.lists, ctx.facts.namespaces !== undefined);
   if (firstFailure) throw firstFailure;
 }
