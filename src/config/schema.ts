@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DURATION_EXPECTED, parseDuration } from './duration.js';
+import { configErrorMap } from './issues.js';
 import { NAMESPACE_TYPES } from '../imap/commands/namespace.js';
 import type { ListEntry, ListExpectation, ListRequest, NamespaceListRequest, SelectExpectation } from '../probe/types.js';
 import { resolveConfig } from './resolve.js';
@@ -117,7 +118,8 @@ const namespaceEntry = z
 const listEntry = z.unknown().transform((value, ctx): ListEntry => {
   const entry = typeof value === 'string' ? { pattern: value } : value;
   const form = typeof entry === 'object' && entry !== null && 'namespace' in entry ? namespaceEntry : patternEntry;
-  const parsed = form.safeParse(entry);
+  // Parsed on its own, so it needs the config's error map to word its issues as the rest are.
+  const parsed = form.safeParse(entry, { error: configErrorMap });
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: entry } as (typeof ctx.issues)[number]);
   return z.NEVER;

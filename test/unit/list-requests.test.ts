@@ -90,7 +90,7 @@ describe('list entries {namespace: kind}', () => {
     it('names what is wrong with a bad entry, and where', async () => {
       for (const [list, error] of [
         ['[{namespace: public}]', /c\.yaml:7: targets\[0\]\.accounts\[0\]\.list\[0\]\.namespace: expected one of personal, other, shared/],
-        ['[{namespace: shared, pattern: "x"}]', /list\[0\]\.pattern: Unrecognized key: "pattern"/],
+        ['[{namespace: shared, pattern: "x"}]', /list\[0\]\.pattern: unknown key \(expected one of namespace, min_folders, folders\)/],
         ['[{namespace: shared, min_folders: -1}]', /list\[0\]\.min_folders: expected a whole number, 0 or more/],
         ['[42]', /list\[0\]: expected a pattern string or \{pattern, reference, min_folders, folders\}/],
       ] as const) {
