@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { createMetricsRegistry } from '../src/metrics/collector.js';
 import { ResultStore } from '../src/scheduler/results.js';
-import { makeJobs, makeResult, median } from './sample-results.js';
+import { makeJobs, makeResult, median } from '../test/fixtures/sample-results.js';
 
 const RUNS = Number(process.argv[2] ?? 21);
 

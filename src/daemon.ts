@@ -7,6 +7,7 @@ import { createApp } from './http/app.js';
 import { WebSecurity } from './http/web-server.js';
 import type { Logger } from './log.js';
 import { createMetricsRegistry } from './metrics/collector.js';
+import { EventLoopStallMonitor } from './metrics/event-loop-stall.js';
 import { OnDemandProber } from './probe/on-demand.js';
 import { runProbe } from './probe/run-probe.js';
 import type { ProbeJob, ProbeResult } from './probe/types.js';
@@ -34,8 +35,11 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   const resolver = flags.dnsServers.length > 0 ? { servers: flags.dnsServers } : {};
   let store: ConfigStore | undefined;
   const results = new ResultStore();
+  const stalls = new EventLoopStallMonitor();
+  stalls.start();
   const registry = createMetricsRegistry({
     results,
+    eventLoopStall: () => stalls.longestSeconds(),
     jobs: () => store?.current.jobs ?? [],
     buildInfo: { version: VERSION, nodeVersion: process.version },
     reloadState: () => ({
@@ -138,6 +142,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   onDemand.abortAll();
   web.close();
   await Promise.all([scheduler.stop({ graceMs: SHUTDOWN_GRACE_MS }), closeServer(server)]);
+  stalls.stop();
   logger.info('stopped');
   return 0;
 }

@@ -1,8 +1,8 @@
 import compression from 'compression';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { Registry } from 'prom-client';
 import type { ConfigStore } from '../config/store.js';
 import type { Logger } from '../log.js';
+import type { TextRegistry } from '../metrics/exposition.js';
 import type { OnDemandProber } from '../probe/on-demand.js';
 import type { ResultStore } from '../scheduler/results.js';
 import { healthRoutes } from './routes/health.js';
@@ -12,7 +12,7 @@ import { reloadRoute } from './routes/reload.js';
 import { statusRoute, transcriptRoute } from './routes/status.js';
 
 export interface AppDeps {
-  registry: Registry;
+  registry: TextRegistry;
   /** undefined until the first config is loaded (/-/ready answers 503 until then). */
   config: () => ConfigStore | undefined;
   /** Reloads the config (as SIGHUP does); resolves with the error text on failure. */
@@ -27,6 +27,13 @@ export interface AppDeps {
   guard?: RequestHandler;
 }
 
+/**
+ * zlib's fastest level: on 50 MB of exposition text it takes a third of the default
+ * level's CPU (0.2 s against 0.57 s at 10,000 jobs) for a body 30 % larger (3.0 MB
+ * against 2.3 MB); the text is so repetitive that even level 1 shrinks it 18-fold.
+ */
+const METRICS_GZIP_LEVEL = 1;
+
 /** The HTTP surface of CONTRACT §5, built from its dependencies so tests can drive it. */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -35,11 +42,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   if (deps.guard) app.use(deps.guard);
-  // /metrics for thousands of jobs is megabytes of text; Prometheus asks for gzip.
-  app.use(compression());
-  app.get('/metrics', metricsRoute(deps));
+  // /metrics for thousands of jobs is megabytes of text, and Prometheus asks for gzip.
+  // A /probe answer is a few kilobytes on a scrape from nearby: compressing it cost
+  // more CPU (~0.3 ms) than the rest of the HTTP side of a probe.
+  const compressed = compression({ level: METRICS_GZIP_LEVEL });
+  app.get('/metrics', compressed, metricsRoute(deps));
   app.get('/probe', probeRoute(deps));
-  app.get('/', statusRoute(deps));
+  app.get('/', compressed, statusRoute(deps));
   app.get('/transcript', transcriptRoute(deps));
   app.use('/-', healthRoutes(deps));
   app.post('/-/reload', reloadRoute(deps));

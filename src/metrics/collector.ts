@@ -1,9 +1,10 @@
-import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { collectDefaultMetrics } from 'prom-client';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { JobResults, ResultStore } from '../scheduler/results.js';
 import * as m from './definitions.js';
 import type { MetricDef } from './definitions.js';
 import { labelPair, TextRegistry, type Emit, type ExpositionText, type MetricType } from './exposition.js';
+import { ResultBlocks } from './result-blocks.js';
 import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges, writeIntervals } from './series.js';
 import { StageLatencyHistogram } from './stage-latency.js';
 
@@ -26,6 +27,8 @@ export interface MetricsRegistryOptions {
   reloadState: () => ReloadState;
   /** prom-client's default process metrics; default true. */
   processMetrics?: boolean;
+  /** The longest event-loop stall in the recent window, in seconds (event-loop-stall.ts); omitted, no such series. */
+  eventLoopStall?: () => number;
 }
 
 /** One scrape's view of (current config × latest results). */
@@ -44,41 +47,52 @@ interface Snapshot {
  * scrape; prom-client itself renders only its default process metrics, after ours.
  * The stage latency histogram is fed on every recorded result from the moment the
  * registry exists: create it before the scheduler starts.
+ *
+ * A scrape is streamed and gives the event loop a turn every few milliseconds
+ * (exposition.ts), and each job's per-probe lines are rendered once when its result
+ * arrives (result-blocks.ts), so 10,000 jobs neither stall the probes nor cost a full
+ * re-format per scrape. A result that arrives mid-scrape shows from the next one.
  */
-export function createMetricsRegistry(options: MetricsRegistryOptions): Registry {
+export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegistry {
   const latency = new StageLatencyHistogram(m.STAGE_LATENCY.name, m.STAGE_LATENCY.help('scheduled'), m.STAGE_LATENCY_BUCKETS);
+  const jobBlocks = new ResultBlocks(JOB_SERIES);
+  const targetBlocks = new ResultBlocks(TARGET_SERIES);
   options.results.subscribe({
     recorded(job, result) {
       for (const s of result.stages) {
         if (s.success && Number.isFinite(s.durationSeconds)) latency.observe(job.target, s.stage, s.durationSeconds);
       }
+      jobBlocks.of(jobBase(job.target, job.account), result); // rendered now, between probes, rather than in a scrape
     },
     retained(jobs) {
       latency.retainTargets(new Set(jobs.map((job) => job.target)));
+      jobBlocks.retain(new Set(jobs.map((job) => jobBase(job.target, job.account))));
+      targetBlocks.retain(new Set(jobs.map((job) => targetBase(job.target))));
     },
   });
 
-  const registry = new TextRegistry((out) => {
+  const registry = new TextRegistry(async (out) => {
     const snapshot = buildSnapshot(options.results, options.jobs());
     // A late result of a removed target may have re-created its series since retain().
     latency.retainTargets(snapshot.configuredTargets);
-    writeGauges(out, JOB_SERIES, 'scheduled', latestOfJobs(snapshot));
-    writeIntervals(out, 'scheduled', snapshot.jobs.map((j) => [j.base, j] as const));
-    perJob(out, m.LAST_RUN, 'gauge', snapshot, (state, emit) => {
+    await writeGauges(out, JOB_SERIES, 'scheduled', latestOfJobs(snapshot), jobBlocks);
+    await writeIntervals(out, 'scheduled', snapshot.jobs.map((j) => [j.base, j] as const));
+    await perJob(out, m.LAST_RUN, 'gauge', snapshot, (state, emit) => {
       if (state?.latest) emit('', state.latest.endedAt / 1000);
     });
-    perJob(out, m.LAST_SUCCESS, 'gauge', snapshot, (state, emit) => {
+    await perJob(out, m.LAST_SUCCESS, 'gauge', snapshot, (state, emit) => {
       if (state?.lastSuccessAt !== undefined) emit('', state.lastSuccessAt / 1000);
     });
-    writeGauges(out, TARGET_SERIES, 'scheduled', [...snapshot.targets].map(([target, result]) => [targetBase(target), result] as const));
+    const targets = [...snapshot.targets].map(([target, result]) => [targetBase(target), result] as const);
+    await writeGauges(out, TARGET_SERIES, 'scheduled', targets, targetBlocks);
     // Configured jobs start at 0, so the first probe shows up in rate() and increase().
-    perJob(out, m.PROBES_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.probesTotal ?? 0));
-    perJob(out, m.FAILURES_TOTAL, 'counter', snapshot, (state, emit) => {
+    await perJob(out, m.PROBES_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.probesTotal ?? 0));
+    await perJob(out, m.FAILURES_TOTAL, 'counter', snapshot, (state, emit) => {
       // One entry per (stage, reason) in the store, so no label set repeats.
       for (const f of state?.failures ?? []) emit(`,${labelPair('phase', f.stage)},${labelPair('reason', f.reason)}`, f.count);
     });
-    perJob(out, m.SKIPPED_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.skippedTotal ?? 0));
-    latency.writeTo(out);
+    await perJob(out, m.SKIPPED_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.skippedTotal ?? 0));
+    await latency.writeTo(out);
     writeExporterFamilies(out, options, snapshot.jobs.length);
   });
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
@@ -97,6 +111,7 @@ function writeExporterFamilies(out: ExpositionText, options: MetricsRegistryOpti
   scalar(m.RELOAD_SUCCESSFUL, '', reload.lastReloadSuccessful ? 1 : 0);
   scalar(m.RELOAD_TIMESTAMP, '', reload.lastReloadSuccessTimestamp);
   scalar(m.BUILD_INFO, `${labelPair('version', version)},${labelPair('node_version', nodeVersion)}`, 1);
+  if (options.eventLoopStall) scalar(m.EVENT_LOOP_STALL, '', options.eventLoopStall());
 }
 
 /** A family with one group per configured job; `write` gets the job's state (undefined before its first result). */
@@ -106,9 +121,9 @@ function perJob(
   type: MetricType,
   snapshot: Snapshot,
   write: (state: JobResults | undefined, emit: Emit) => void,
-): void {
+): Promise<void> {
   const family = out.family(def.name, def.help('scheduled'), type);
-  for (const { base, state } of snapshot.jobs) family.group(base, state, write);
+  return out.each(snapshot.jobs, ({ base, state }) => family.group(base, state, write));
 }
 
 function latestOfJobs(snapshot: Snapshot): (readonly [string, ProbeResult])[] {

@@ -196,6 +196,13 @@ export const BUILD_INFO = def(
   ['version', 'node_version'],
   () => 'Version of imap_exporter and of Node.js running it; value always 1.',
 );
+export const EVENT_LOOP_STALL = def(
+  'imap_exporter_eventloop_stall_seconds',
+  [],
+  () =>
+    'Longest the event loop was blocked in the last 60 s (a 10 ms timer that fired this much late). ' +
+    'Probe timings taken during a stall are too long by up to this much. nodejs_eventloop_lag_* sample differently and can miss a single long stall.',
+);
 export const JOBS = def('imap_exporter_jobs', [], () => 'Configured probe jobs (target and account pairs) the exporter schedules.');
 
 /** From a fast local resolve or connect (ms) to a slow LIST or a login behind a remote auth backend (s). */

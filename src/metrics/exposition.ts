@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 
 /**
@@ -8,13 +10,21 @@ import { Registry } from 'prom-client';
  * skip that object model and are written here, byte for byte as prom-client wrote
  * them (label order as given, `le` first in histogram buckets, a blank line between
  * families).
+ *
+ * A scrape of 10,000 jobs is ~50 MB of text, so it is streamed: written in chunks to
+ * a sink (the HTTP response) and rendered in slices, the event loop getting a turn
+ * whenever a slice took SLICE_MS or the sink is full (see ExpositionText.each).
  */
 
 export type MetricType = 'gauge' | 'counter' | 'histogram';
 
 const LABEL_ESCAPE = /[\\\n"]/;
 const HELP_ESCAPE = /[\\\n]/;
-const CHUNK = 16 * 1024; // characters gathered before a copy into the buffer
+const CHUNK = 64 * 1024; // characters gathered before they go to the sink
+/** The longest the render holds the event loop before probes and other requests get a turn. */
+const SLICE_MS = 8;
+/** Items written between two looks at the clock (performance.now() is cheap, not free). */
+const ITEMS_PER_LOOK = 32;
 
 /** A label value as the text format quotes it: backslash, double quote and newline escaped. */
 export function escapeLabelValue(value: string): string {
@@ -45,19 +55,66 @@ export function familyHeader(name: string, help: string, type: MetricType): stri
   return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
 }
 
+/** Where the text goes, chunk by chunk. */
+export interface ChunkSink {
+  /** Takes a chunk; false asks the writer to wait for `drained()` before the next. */
+  write(chunk: string): boolean;
+  /** Resolves once the sink takes more. */
+  drained(): Promise<void>;
+}
+
 /**
- * The text of a whole exposition as it is written: UTF-8 into a growing buffer in
- * chunks, so a scrape of hundreds of thousands of lines does not hold each line as a
- * string until the end (which made the garbage collector the main cost).
+ * A sink that keeps everything, as UTF-8 in a growing buffer (not as one string per
+ * line, which made the garbage collector the main cost): /probe, tests, benchmarks.
  */
-export class ExpositionText {
+export class BufferSink implements ChunkSink {
   #buffer: Buffer;
   #length = 0;
-  #pending = '';
-  #started = false;
 
   constructor(sizeHint = 0) {
     this.#buffer = Buffer.allocUnsafe(Math.max(64 * 1024, sizeHint));
+  }
+
+  write(chunk: string): boolean {
+    const needed = this.#length + chunk.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (needed > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
+      this.#buffer.copy(grown, 0, 0, this.#length);
+      this.#buffer = grown;
+    }
+    this.#length += this.#buffer.write(chunk, this.#length, 'utf8');
+    return true;
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  get byteLength(): number {
+    return this.#length;
+  }
+
+  toString(): string {
+    return this.#buffer.toString('utf8', 0, this.#length);
+  }
+}
+
+/**
+ * The text of a whole exposition as it is written, passed on to a sink in chunks.
+ * Families are written one after another; a large one goes through `each`, which
+ * lets the event loop run between slices: await it before starting the next family.
+ */
+export class ExpositionText {
+  readonly #sink: ChunkSink;
+  #pending = '';
+  #started = false;
+  #full = false;
+  #sliceStart = performance.now();
+  #inEach = 0;
+
+  /** Without a sink the text is kept (toString()). */
+  constructor(sink: ChunkSink = new BufferSink()) {
+    this.#sink = sink;
   }
 
   /** Starts a family: a blank line after the previous one, then HELP and TYPE. */
@@ -68,6 +125,8 @@ export class ExpositionText {
 
   /** Whole families already in the text format (prom-client's), after a blank line if any came before. */
   families(text: string): void {
+    // A family started while `each` is still writing the previous one would interleave their samples.
+    if (this.#inEach > 0) throw new Error('a metric family was started before the previous one was written: an `each` not awaited');
     if (this.#started) this.append('\n');
     this.#started = true;
     this.append(text);
@@ -75,110 +134,154 @@ export class ExpositionText {
 
   append(text: string): void {
     this.#pending += text;
-    if (this.#pending.length >= CHUNK) this.#flush();
+    if (this.#pending.length >= CHUNK) this.flush();
   }
 
-  get byteLength(): number {
-    this.#flush();
-    return this.#length;
-  }
-
-  toString(): string {
-    this.#flush();
-    return this.#buffer.toString('utf8', 0, this.#length);
-  }
-
-  #flush(): void {
-    const pending = this.#pending;
-    if (pending === '') return;
-    const needed = this.#length + pending.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (needed > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
-      this.#buffer.copy(grown, 0, 0, this.#length);
-      this.#buffer = grown;
+  /**
+   * Calls `write` for every item (each writes the samples of one job or one target),
+   * giving the event loop a turn whenever a slice of work took SLICE_MS or the sink
+   * asked to wait. Items are read as the iteration reaches them.
+   */
+  async each<T>(items: Iterable<T>, write: (item: T) => void): Promise<void> {
+    this.#inEach += 1;
+    try {
+      let sinceLook = 0;
+      for (const item of items) {
+        write(item);
+        if (++sinceLook < ITEMS_PER_LOOK) continue;
+        sinceLook = 0;
+        if (this.#full || performance.now() - this.#sliceStart >= SLICE_MS) await this.pause();
+      }
+    } finally {
+      this.#inEach -= 1;
     }
-    this.#length += this.#buffer.write(pending, this.#length, 'utf8');
+  }
+
+  /** Lets the event loop run (and the sink drain) before the render goes on. */
+  async pause(): Promise<void> {
+    if (this.#full) {
+      this.#full = false;
+      await this.#sink.drained();
+    } else {
+      this.flush(); // what is ready goes out while others run
+      await nextTurn();
+    }
+    this.#sliceStart = performance.now();
+  }
+
+  /** Passes what is pending to the sink; call once at the end. */
+  flush(): void {
+    if (this.#pending === '') return;
+    if (!this.#sink.write(this.#pending)) this.#full = true;
     this.#pending = '';
+  }
+
+  /** The text so far, when written without a sink of one's own. */
+  toString(): string {
+    this.flush();
+    if (!(this.#sink instanceof BufferSink)) throw new Error('the text went to a sink; it is not kept');
+    return this.#sink.toString();
   }
 }
 
+// Scratch space of groupLines: one group is folded at a time, synchronously.
+const scratchExtras: string[] = [];
+const scratchValues: number[] = [];
+
+/** Emits one sample of the current group: `extra` holds its labels after the group's base, each as `,name="value"`. */
+export type Emit = (extra: string, value: number) => void;
+
+const collect: Emit = (extra, value) => {
+  if (!Number.isFinite(value)) return;
+  const at = scratchExtras.indexOf(extra);
+  if (at >= 0) {
+    scratchValues[at] = value;
+  } else {
+    scratchExtras.push(extra);
+    scratchValues.push(value);
+  }
+};
+
 /**
- * Writes the samples of one family, one group at a time (a group is one job's or one
- * target's samples, sharing `base`, their formatted leading labels). Within a group a
- * repeated label set keeps its first place and takes the later value, as Gauge.set
- * did, so a server advertising `IDLE` and `idle` still yields one series. Groups never
- * share label sets (jobs are unique per target and account), so nothing is compared
- * across groups.
+ * The sample lines of one group of family `name` (a group is one job's or one
+ * target's samples, sharing `base`, their formatted leading labels): `write` calls
+ * `emit(extra, value)` per sample, `extra` being the further labels as `,name="value"`
+ * pairs ('' for none). Within a group a repeated label set keeps its first place and
+ * takes the later value, as Gauge.set did, so a server advertising `IDLE` and `idle`
+ * still yields one series. Groups never share label sets (jobs are unique per target
+ * and account), so nothing is compared across groups. Non-finite values are dropped:
+ * a gauge that cannot be read faithfully is better absent.
  */
+export function groupLines<T>(name: string, base: string, source: T, write: (source: T, emit: Emit) => void): string {
+  scratchExtras.length = 0;
+  scratchValues.length = 0;
+  write(source, collect);
+  let text = '';
+  for (let i = 0; i < scratchExtras.length; i += 1) {
+    text += `${name}{${base}${scratchExtras[i]}} ${formatValue(scratchValues[i] as number)}\n`;
+  }
+  scratchExtras.length = 0;
+  scratchValues.length = 0;
+  return text;
+}
+
+/** Writes the samples of one family, one group at a time (see groupLines). */
 export class FamilyWriter {
   readonly #out: ExpositionText;
   readonly #name: string;
-  readonly #extras: string[] = [];
-  readonly #values: number[] = [];
 
   constructor(out: ExpositionText, name: string) {
     this.#out = out;
     this.#name = name;
   }
 
-  /**
-   * Writes one group: `write` calls `emit(extra, value)` per sample, `extra` being the
-   * further labels as `,name="value"` pairs ('' for none). Non-finite values are
-   * dropped: a gauge that cannot be read faithfully is better absent.
-   */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Writes one group: see groupLines. */
   group<T>(base: string, source: T, write: (source: T, emit: Emit) => void): void {
-    write(source, this.emit);
-    const extras = this.#extras;
-    const values = this.#values;
-    for (let i = 0; i < extras.length; i += 1) {
-      this.#out.append(`${this.#name}{${base}${extras[i]}} ${formatValue(values[i] as number)}\n`);
-    }
-    extras.length = 0;
-    values.length = 0;
+    this.#out.append(groupLines(this.#name, base, source, write));
   }
 
   /** A sample with no further labels and no repeats to fold: `base` '' writes it unlabelled. */
   sample(base: string, value: number): void {
     this.#out.append(base === '' ? `${this.#name} ${formatValue(value)}\n` : `${this.#name}{${base}} ${formatValue(value)}\n`);
   }
-
-  readonly emit: Emit = (extra, value) => {
-    if (!Number.isFinite(value)) return;
-    const extras = this.#extras;
-    const at = extras.indexOf(extra);
-    if (at >= 0) {
-      this.#values[at] = value;
-    } else {
-      extras.push(extra);
-      this.#values.push(value);
-    }
-  };
 }
 
-/** Emits one sample of the current group: `extra` holds its labels after the group's base, each as `,name="value"`. */
-export type Emit = (extra: string, value: number) => void;
+/** Writes families into an ExpositionText; may be async when it writes large ones through `each`. */
+export type Render = (out: ExpositionText) => void | Promise<void>;
 
 /**
  * A prom-client Registry whose metrics() starts with families written as text by
  * `render`, followed by what is registered on it the usual way (prom-client's default
- * process metrics). Only metrics() sees the written families: getMetricsAsJSON() and
- * getSingleMetric() know only the prom-client ones; nothing here uses them.
+ * process metrics). Only metrics() and writeTo() see the written families:
+ * getMetricsAsJSON() and getSingleMetric() know only the prom-client ones; nothing
+ * here uses them.
  */
 export class TextRegistry extends Registry {
-  readonly #render: (out: ExpositionText) => void;
+  readonly #render: Render;
   #sizeHint = 0;
 
-  constructor(render: (out: ExpositionText) => void) {
+  constructor(render: Render) {
     super();
     this.#render = render;
   }
 
+  /** The whole exposition as one string (/probe, tests); /metrics streams with writeTo(). */
   override async metrics(): Promise<string> {
-    // Rendered before the first await: one synchronous pass over the current state.
-    const out = new ExpositionText(this.#sizeHint);
-    this.#render(out);
+    const sink = new BufferSink(this.#sizeHint);
+    await this.writeTo(sink);
+    this.#sizeHint = sink.byteLength + (sink.byteLength >> 4); // so the next call rarely grows the buffer
+    return sink.toString();
+  }
+
+  /** Streams the exposition into `sink`, yielding to the event loop between slices. */
+  async writeTo(sink: ChunkSink): Promise<void> {
+    const out = new ExpositionText(sink);
+    await this.#render(out);
     if (this.getMetricsAsArray().length > 0) out.families(await super.metrics());
-    this.#sizeHint = out.byteLength + (out.byteLength >> 4); // so the next scrape rarely grows the buffer
-    return out.toString();
+    out.flush();
   }
 }

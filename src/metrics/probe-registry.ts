@@ -9,10 +9,10 @@ import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges, writeInter
  * run only, no process metrics and nothing that accumulates across runs.
  */
 export function probeRegistry(job: ProbeJob, result: ProbeResult): Registry {
-  return new TextRegistry((out) => {
+  return new TextRegistry(async (out) => {
     const base = jobBase(job.target, job.account);
-    writeGauges(out, JOB_SERIES, 'on-demand', [[base, result]]);
-    writeIntervals(out, 'on-demand', [[base, job]]);
-    writeGauges(out, TARGET_SERIES, 'on-demand', [[targetBase(job.target), result]]);
+    await writeGauges(out, JOB_SERIES, 'on-demand', [[base, result]]);
+    await writeIntervals(out, 'on-demand', [[base, job]]);
+    await writeGauges(out, TARGET_SERIES, 'on-demand', [[targetBase(job.target), result]]);
   });
 }

@@ -1,16 +1,19 @@
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import * as m from './definitions.js';
-import type { MetricDef, Subject } from './definitions.js';
-import { labelPair, type Emit, type ExpositionText } from './exposition.js';
+import type { Subject } from './definitions.js';
+import { labelPair, type ExpositionText } from './exposition.js';
+import { ResultBlocks, writeBlocks, type Extract, type SeriesTable } from './result-blocks.js';
 import { countedQuota, emitCapabilities, emitNamespaces, emitRights, storageQuota } from './server-series.js';
 
-/**
+export type { Extract } from './result-blocks.js';
+
+/*
  * How each per-probe metric reads one ProbeResult. /metrics applies these to every
- * job's latest result at scrape time, /probe to the run it just made: one reading,
- * two endpoints. Each emits the labels after the job's or target's own (`,name="value"`
- * pairs, in the order the definition lists them) and the value.
+ * job's latest result (pre-rendered when the result arrives, see result-blocks.ts),
+ * /probe to the run it just made: one reading, two endpoints. Each emits the labels
+ * after the job's or target's own (`,name="value"` pairs, in the order the definition
+ * lists them) and the value. A new per-probe family is one more entry in a table.
  */
-export type Extract = (result: ProbeResult, emit: Emit) => void;
 
 const flag = (b: boolean): number => (b ? 1 : 0);
 
@@ -23,7 +26,7 @@ function stageLabel(stage: string): string {
 }
 
 /** Series of one job (after the target and account labels). */
-export const JOB_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
+export const JOB_SERIES: SeriesTable = [
   [m.PROBE_SUCCESS, (r, emit) => emit('', flag(r.success))],
   [
     m.STAGE_SUCCESS,
@@ -77,7 +80,7 @@ function folderPresence(r: ProbeResult, emit: Emit): void {
 }
 
 /** Series of one target (after the target label), read from its latest result. */
-export const TARGET_SERIES: ReadonlyArray<readonly [MetricDef, Extract]> = [
+export const TARGET_SERIES: SeriesTable = [
   [
     m.TLS_NOT_AFTER,
     (r, emit) => {
@@ -119,20 +122,21 @@ export function writeIntervals(
   out: ExpositionText,
   subject: Subject,
   groups: ReadonlyArray<readonly [string, Pick<ProbeJob, 'intervalMs'>]>,
-): void {
+): Promise<void> {
   const family = out.family(m.PROBE_INTERVAL.name, m.PROBE_INTERVAL.help(subject), 'gauge');
-  for (const [base, job] of groups) family.sample(base, job.intervalMs / 1000);
+  return out.each(groups, ([base, job]) => family.sample(base, job.intervalMs / 1000));
 }
 
-/** One gauge family per entry of `series`, each over `groups` of (formatted base labels, result). */
+/**
+ * One gauge family per entry of `series`, each over `groups` of (formatted base labels,
+ * result). Pass the same `blocks` across scrapes to reuse what earlier ones rendered.
+ */
 export function writeGauges(
   out: ExpositionText,
-  series: ReadonlyArray<readonly [MetricDef, Extract]>,
+  series: SeriesTable,
   subject: Subject,
   groups: ReadonlyArray<readonly [string, ProbeResult]>,
-): void {
-  for (const [def, extract] of series) {
-    const family = out.family(def.name, def.help(subject), 'gauge');
-    for (const [base, result] of groups) family.group(base, result, extract);
-  }
+  blocks: ResultBlocks = new ResultBlocks(series),
+): Promise<void> {
+  return writeBlocks(out, blocks, series, (def) => def.help(subject), groups);
 }

@@ -9,6 +9,8 @@ interface Series {
   counts: number[];
   sum: number;
   count: number;
+  /** The series' lines as last written; dropped by an observation. */
+  text: string | undefined;
 }
 
 /**
@@ -42,6 +44,7 @@ export class StageLatencyHistogram {
         counts: new Array<number>(this.#bounds.length + 1).fill(0),
         sum: 0,
         count: 0,
+        text: undefined,
       };
       this.#series.set(key, series);
     }
@@ -50,6 +53,7 @@ export class StageLatencyHistogram {
     (series.counts[bucket] as number) += 1;
     series.sum += seconds;
     series.count += 1;
+    series.text = undefined;
   }
 
   /** Drops every series of a target not in `keep`. */
@@ -57,18 +61,22 @@ export class StageLatencyHistogram {
     for (const [key, series] of this.#series) if (!keep.has(series.target)) this.#series.delete(key);
   }
 
-  writeTo(out: ExpositionText): void {
+  /** Writes the family; a series not observed since the previous scrape is written from the text it had then. */
+  async writeTo(out: ExpositionText): Promise<void> {
     out.family(this.#name, this.#help, 'histogram');
+    await out.each(this.#series.values(), (series) => out.append((series.text ??= this.#lines(series))));
+  }
+
+  #lines({ labels, counts, sum, count }: Series): string {
     const prefixes = this.#bucketPrefixes;
     const buckets = this.#bounds.length;
-    for (const { labels, counts, sum, count } of this.#series.values()) {
-      let cumulative = 0;
-      for (let i = 0; i < buckets; i += 1) {
-        cumulative += counts[i] as number;
-        out.append(`${prefixes[i]}${labels}} ${cumulative}\n`);
-      }
-      out.append(`${prefixes[buckets]}${labels}} ${count}\n`);
-      out.append(`${this.#name}_sum{${labels}} ${formatValue(sum)}\n${this.#name}_count{${labels}} ${count}\n`);
+    let text = '';
+    let cumulative = 0;
+    for (let i = 0; i < buckets; i += 1) {
+      cumulative += counts[i] as number;
+      text += `${prefixes[i]}${labels}} ${cumulative}\n`;
     }
+    text += `${prefixes[buckets]}${labels}} ${count}\n`;
+    return `${text}${this.#name}_sum{${labels}} ${formatValue(sum)}\n${this.#name}_count{${labels}} ${count}\n`;
   }
 }

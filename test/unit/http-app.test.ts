@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { TextRegistry } from '../../src/metrics/exposition.js';
 import { createApp } from '../../src/http/app.js';
 import { findJob } from '../../src/http/jobs.js';
 import { OnDemandProber } from '../../src/probe/on-demand.js';
@@ -69,7 +69,7 @@ describe('createApp', () => {
       target: 'a', success: true, startedAt: 0, endedAt: 1, durationSeconds: 0.001, stages: [], facts: { lists: [] }, transcript: [],
     };
     const app = createApp({
-      registry: new Registry(),
+      registry: new TextRegistry(() => undefined),
       config: () => (configLoaded ? ({ path: 'x.yaml', current: { jobs }, lastReloadSuccessful: true } as never) : undefined),
       reload: () => Promise.resolve({ ok: false, error: 'x.yaml:3: targets[0]: bad' }),
       results: new ResultStore(),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Histogram, Registry, type Metric } from 'prom-client';
 import { createMetricsRegistry } from '../../src/metrics/collector.js';
 import {
+  BufferSink,
   escapeHelp,
   escapeLabelValue,
   ExpositionText,
@@ -64,7 +65,8 @@ describe('exposition text writer', () => {
   });
 
   it('keeps multi-byte text intact across buffer chunks and growth', () => {
-    const out = new ExpositionText();
+    const sink = new BufferSink();
+    const out = new ExpositionText(sink);
     const family = out.family('x_wide', 'Ünïcödé 😀 help.', 'gauge');
     let expected = '# HELP x_wide Ünïcödé 😀 help.\n# TYPE x_wide gauge\n';
     for (let i = 0; i < 20_000; i += 1) {
@@ -73,8 +75,62 @@ describe('exposition text writer', () => {
       expected += `x_wide{${base}} ${i}\n`;
     }
     assert.ok(Buffer.byteLength(expected) > 1024 * 1024, 'large enough to grow the buffer several times');
-    assert.equal(out.byteLength, Buffer.byteLength(expected));
     assert.equal(out.toString(), expected);
+    assert.equal(sink.byteLength, Buffer.byteLength(expected));
+  });
+
+  it('each() gives the event loop a turn when a slice ran long, and waits while the sink is full', async () => {
+    const busy = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    let turns = 0;
+    const counter = setInterval(() => (turns += 1), 0);
+    const out = new ExpositionText(new BufferSink());
+    await out.each(Array.from({ length: 100 }, (_, i) => i), () => busy(1)); // 100 ms of work in 1 ms items
+    clearInterval(counter);
+    assert.ok(turns >= 1, 'timers ran while the items were written');
+
+    const written: string[] = [];
+    let release: () => void = () => undefined;
+    const full = new ExpositionText({
+      write: (chunk) => {
+        written.push(chunk);
+        return false; // always "full": every chunk waits for drained()
+      },
+      drained: () => new Promise((resolve) => (release = resolve)),
+    });
+    const items = Array.from({ length: 2_000 }, (_, i) => `x_line{i="${i}"} ${i}\n`.repeat(20));
+    let finished = false;
+    const done = full.each(items, (text) => full.append(text)).then(() => (finished = true));
+    const turns3 = async (): Promise<void> => {
+      for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await turns3();
+    assert.equal(written.length, 1, 'no second chunk before the sink drained');
+    while (!finished) {
+      const chunks = written.length;
+      release();
+      await turns3();
+      assert.ok(written.length <= chunks + 1, 'one chunk per drain');
+    }
+    await done;
+    full.flush();
+    assert.ok(written.length > 5);
+    assert.equal(written.join(''), items.join(''));
+  });
+
+  it('refuses a family started while the previous one is still being written', async () => {
+    let open = false;
+    let release: () => void = () => undefined;
+    const drained = (): Promise<void> => (open ? Promise.resolve() : new Promise((resolve) => (release = resolve)));
+    const out = new ExpositionText({ write: () => open, drained });
+    const first = out.family('x_a', 'A.', 'gauge');
+    const pending = out.each(Array.from({ length: 64 }, (_, i) => i), (i) => first.sample(`i="${i}"`.repeat(1_000), i));
+    assert.throws(() => out.family('x_b', 'B.', 'gauge'), /not awaited/);
+    open = true;
+    release();
+    await pending;
   });
 
   it('TextRegistry puts the written families first, then what is registered with prom-client', async () => {
@@ -118,7 +174,7 @@ describe('stage latency histogram', () => {
     observe('a', 'connect', 0.4); // back after its removal: last, from zero
 
     const out = new ExpositionText();
-    ours.writeTo(out);
+    await ours.writeTo(out);
     assert.equal(out.toString(), await registry.metrics());
   });
 });

@@ -1,0 +1,102 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { pino } from 'pino';
+import { createApp } from '../../src/http/app.js';
+import { createMetricsRegistry } from '../../src/metrics/collector.js';
+import { OnDemandProber } from '../../src/probe/on-demand.js';
+import { ResultStore } from '../../src/scheduler/results.js';
+import { parseExposition } from '../helpers/exposition.js';
+import { makeJobs, makeResult } from '../fixtures/sample-results.js';
+
+const JOBS = 2_000;
+// Generous on purpose: a coarse liveness property on a loaded 2-core machine, not a
+// benchmark (bench/scale.ts measures the stall; a synchronous render of 10,000 jobs held
+// the loop 0.5-0.7 s).
+const MAX_WAIT_MS = 250;
+
+describe(`/metrics with ${JOBS} jobs`, () => {
+  let server: Server;
+  let port: number;
+  before(async () => {
+    const jobs = makeJobs(JOBS);
+    const results = new ResultStore();
+    const registry = createMetricsRegistry({
+      results,
+      jobs: () => jobs,
+      buildInfo: { version: 'test', nodeVersion: process.version },
+      reloadState: () => ({ lastReloadSuccessful: true, lastReloadSuccessTimestamp: 1_760_000_000 }),
+      eventLoopStall: () => 0,
+    });
+    for (let run = 0; run < 3; run += 1) jobs.forEach((job, i) => results.record(job, makeResult(job, run, i)));
+    const app = createApp({
+      registry,
+      config: () => ({ path: 'x.yaml', current: { jobs }, lastReloadSuccessful: true }) as never,
+      reload: () => Promise.resolve({ ok: true, changed: false }),
+      results,
+      onDemand: new OnDemandProber(),
+      nextRunAt: () => undefined,
+      logger: pino({ level: 'silent' }),
+      version: 'test',
+    });
+    server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it(`keeps answering /-/healthy during scrapes (no wait over ${MAX_WAIT_MS} ms), and each scrape is whole`, async () => {
+    let scraping = true;
+    const waits: number[] = [];
+    const poller = (async () => {
+      while (scraping) {
+        const started = performance.now();
+        const { status } = await get(port, '/-/healthy');
+        assert.equal(status, 200);
+        waits.push(performance.now() - started);
+      }
+    })();
+    const bodies: { body: Buffer; encoding: string | undefined }[] = [];
+    try {
+      for (const encoding of ['gzip', undefined, 'gzip']) {
+        const { status, body, headers } = await get(port, '/metrics', encoding ? { 'accept-encoding': encoding } : {});
+        assert.equal(status, 200);
+        assert.equal(headers['content-encoding'], encoding);
+        bodies.push({ body, encoding });
+      }
+    } finally {
+      scraping = false;
+      await poller;
+    }
+
+    assert.ok(waits.length > 0, 'the poller ran');
+    assert.ok(Math.max(...waits) < MAX_WAIT_MS, `longest /-/healthy wait ${Math.max(...waits).toFixed(0)} ms`);
+    for (const { body, encoding } of bodies) {
+      const samples = parseExposition((encoding === 'gzip' ? gunzipSync(body) : body).toString('utf8'));
+      const count = (name: string): number => samples.filter((s) => s.name === name).length;
+      assert.equal(count('imap_probe_success'), JOBS);
+      assert.equal(count('imap_probes_total'), JOBS);
+      assert.equal(count('imap_exporter_build_info'), 1, 'the exporter families after the large ones');
+      assert.equal(count('process_cpu_seconds_total'), 1, "prom-client's process metrics last");
+    }
+  });
+});
+
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`${path}: no answer in 30 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
