@@ -9,6 +9,7 @@ import type { Logger } from './log.js';
 import { createMetricsRegistry } from './metrics/collector.js';
 import { EventLoopStallMonitor } from './metrics/event-loop-stall.js';
 import { OnDemandProber } from './probe/on-demand.js';
+import { STAGES } from './probe/stages.js';
 import { runProbe } from './probe/run-probe.js';
 import type { ProbeJob, ProbeResult } from './probe/types.js';
 import { systemClock } from './scheduler/clock.js';
@@ -40,6 +41,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   const registry = createMetricsRegistry({
     results,
     eventLoopStall: () => stalls.longestSeconds(),
+    latencyPhases: () => store?.current.config.metrics.latencyPhases ?? STAGES,
     jobs: () => store?.current.jobs ?? [],
     buildInfo: { version: VERSION, nodeVersion: process.version },
     reloadState: () => ({

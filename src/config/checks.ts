@@ -16,6 +16,7 @@ export function withAbsolutePaths(config: Config, baseDir: string): Config {
   const tlsConfig = <T extends { caFile?: string }>(tls: T): T =>
     tls.caFile === undefined ? tls : { ...tls, caFile: absolute(tls.caFile) };
   return {
+    ...config,
     defaults: { ...config.defaults, tlsConfig: tlsConfig(config.defaults.tlsConfig) },
     targets: config.targets.map((target) => ({
       ...target,

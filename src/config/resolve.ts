@@ -113,5 +113,6 @@ export function resolveConfig(raw: RawConfig, ctx: z.RefinementCtx<RawConfig>) {
       ...loginSettings([], defaults),
     },
     targets,
+    metrics: { latencyPhases: [...new Set(raw.metrics.latency_histogram.phases)] },
   };
 }

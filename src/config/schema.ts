@@ -5,6 +5,7 @@
  * what the rest of the exporter reads: every value filled in, durations in milliseconds.
  */
 import { z } from 'zod';
+import { STAGES } from '../probe/stages.js';
 import { DURATION_EXPECTED, parseDuration } from './duration.js';
 import { configErrorMap } from './issues.js';
 import { NAMESPACE_TYPES } from '../imap/commands/namespace.js';
@@ -248,9 +249,21 @@ const targetSchema = z
     { when: () => true },
   );
 
+// What /metrics carries beyond the per-probe series; exporter-wide (not per target).
+const metricsSchema = z.strictObject({
+  latency_histogram: z
+    .strictObject({
+      // imap_probe_phase_latency_seconds is ~45 of a job's ~52 series: a large installation may keep
+      // only the phases it alerts or graphs on, or none ([]).
+      phases: z.array(z.enum(STAGES)).default([...STAGES]),
+    })
+    .prefault({}),
+});
+
 const rawConfigSchema = z
   .strictObject({
     defaults: emptyAsAbsent(defaultsSchema.prefault({})),
+    metrics: emptyAsAbsent(metricsSchema.prefault({})),
     targets: emptyAsAbsent(z.array(targetSchema).default([])),
   })
   .superRefine(

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics } from 'prom-client';
+import { STAGES, type Stage } from '../probe/stages.js';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { JobResults, ResultStore } from '../scheduler/results.js';
 import * as m from './definitions.js';
@@ -29,6 +30,8 @@ export interface MetricsRegistryOptions {
   processMetrics?: boolean;
   /** The longest event-loop stall in the recent window, in seconds (event-loop-stall.ts); omitted, no such series. */
   eventLoopStall?: () => number;
+  /** The phases the latency histogram keeps (config `metrics.latency_histogram.phases`); default all. */
+  latencyPhases?: () => readonly Stage[];
 }
 
 /** One scrape's view of (current config × latest results). */
@@ -55,17 +58,19 @@ interface Snapshot {
  */
 export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegistry {
   const latency = new StageLatencyHistogram(m.STAGE_LATENCY.name, m.STAGE_LATENCY.help('scheduled'), m.STAGE_LATENCY_BUCKETS);
+  const latencyPhases = phaseSet(options.latencyPhases ?? (() => STAGES));
   const jobBlocks = new ResultBlocks(JOB_SERIES);
   const targetBlocks = new ResultBlocks(TARGET_SERIES);
   options.results.subscribe({
     recorded(job, result) {
+      const phases = latencyPhases();
       for (const s of result.stages) {
-        if (s.success && Number.isFinite(s.durationSeconds)) latency.observe(job.target, s.stage, s.durationSeconds);
+        if (s.success && Number.isFinite(s.durationSeconds) && phases.has(s.stage)) latency.observe(job.target, s.stage, s.durationSeconds);
       }
       jobBlocks.of(jobBase(job.target, job.account), result); // rendered now, between probes, rather than in a scrape
     },
     retained(jobs) {
-      latency.retainTargets(new Set(jobs.map((job) => job.target)));
+      latency.retain(new Set(jobs.map((job) => job.target)), latencyPhases());
       jobBlocks.retain(new Set(jobs.map((job) => jobBase(job.target, job.account))));
       targetBlocks.retain(new Set(jobs.map((job) => targetBase(job.target))));
     },
@@ -73,8 +78,9 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegi
 
   const registry = new TextRegistry(async (out) => {
     const snapshot = buildSnapshot(options.results, options.jobs());
-    // A late result of a removed target may have re-created its series since retain().
-    latency.retainTargets(snapshot.configuredTargets);
+    // A late result of a removed target may have re-created its series since retain(),
+    // and a reload may have deselected phases.
+    latency.retain(snapshot.configuredTargets, latencyPhases());
     await writeGauges(out, JOB_SERIES, 'scheduled', latestOfJobs(snapshot), jobBlocks);
     await writeIntervals(out, 'scheduled', snapshot.jobs.map((j) => [j.base, j] as const));
     await perJob(out, m.LAST_RUN, 'gauge', snapshot, (state, emit) => {
@@ -124,6 +130,20 @@ function perJob(
 ): Promise<void> {
   const family = out.family(def.name, def.help('scheduled'), type);
   return out.each(snapshot.jobs, ({ base, state }) => family.group(base, state, write));
+}
+
+/** The selected phases as a set, made again only when the config's list (a new array at each load) changes. */
+function phaseSet(phases: () => readonly Stage[]): () => ReadonlySet<Stage> {
+  let list: readonly Stage[] | undefined;
+  let set: ReadonlySet<Stage> = new Set();
+  return () => {
+    const current = phases();
+    if (current !== list) {
+      list = current;
+      set = new Set(current);
+    }
+    return set;
+  };
 }
 
 function latestOfJobs(snapshot: Snapshot): (readonly [string, ProbeResult])[] {

@@ -3,6 +3,7 @@ import { formatValue, labelPair, type ExpositionText } from './exposition.js';
 
 interface Series {
   target: string;
+  stage: Stage;
   /** `target="…",phase="…"`, formatted once. */
   labels: string;
   /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
@@ -40,6 +41,7 @@ export class StageLatencyHistogram {
     if (!series) {
       series = {
         target,
+        stage,
         labels: `${labelPair('target', target)},${labelPair('phase', stage)}`,
         counts: new Array<number>(this.#bounds.length + 1).fill(0),
         sum: 0,
@@ -56,9 +58,11 @@ export class StageLatencyHistogram {
     series.text = undefined;
   }
 
-  /** Drops every series of a target not in `keep`. */
-  retainTargets(keep: ReadonlySet<string>): void {
-    for (const [key, series] of this.#series) if (!keep.has(series.target)) this.#series.delete(key);
+  /** Drops every series of a target not in `targets`, and of a phase not in `phases` when given. */
+  retain(targets: ReadonlySet<string>, phases?: ReadonlySet<Stage>): void {
+    for (const [key, series] of this.#series) {
+      if (!targets.has(series.target) || (phases && !phases.has(series.stage))) this.#series.delete(key);
+    }
   }
 
   /** Writes the family; a series not observed since the previous scrape is written from the text it had then. */

@@ -168,7 +168,7 @@ describe('stage latency histogram', () => {
     observe('odd "b"\\\n', 'login', 0.07);
     observe('a', 'login', 2);
     observe('c', 'connect', 0.02);
-    ours.retainTargets(new Set(['odd "b"\\\n', 'c']));
+    ours.retain(new Set(['odd "b"\\\n', 'c']));
     theirs.remove({ target: 'a', phase: 'connect' });
     theirs.remove({ target: 'a', phase: 'login' });
     observe('a', 'connect', 0.4); // back after its removal: last, from zero
