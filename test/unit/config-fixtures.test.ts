@@ -29,7 +29,7 @@ const INVALID: Record<string, string[]> = {
     'unknown-key.yaml:6: targets[0].accounts[0].pasword_file: unknown key (expected one of username, name, password_file',
     'unknown-key.yaml:5: targets[0].accounts[0]: expected one of password_file, password_env or password',
   ],
-  'unknown-top-level-key.yaml': ['unknown-top-level-key.yaml:1: default: unknown key (expected one of defaults, targets)'],
+  'unknown-top-level-key.yaml': ['unknown-top-level-key.yaml:1: default: unknown key (expected one of defaults, metrics, targets)'],
   'missing-host.yaml': ['missing-host.yaml:4: targets[1].host: missing required key'],
   'wrong-type.yaml': ['wrong-type.yaml:2: defaults.allow_plaintext_auth: expected true or false, got a string'],
   'targets-not-a-list.yaml': ['targets-not-a-list.yaml:1: targets: expected a list, got a mapping'],
