@@ -1,7 +1,7 @@
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import * as m from './definitions.js';
 import type { Subject } from './definitions.js';
-import { labelPair, type ExpositionText } from './exposition.js';
+import { labelPair, type Emit, type ExpositionText } from './exposition.js';
 import { ResultBlocks, writeBlocks, type Extract, type SeriesTable } from './result-blocks.js';
 import { countedQuota, emitCapabilities, emitNamespaces, emitRights, storageQuota } from './server-series.js';
 
