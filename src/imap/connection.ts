@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ioTime } from '../io-clock.js';
 import { ConnectionClosedError, ImapLimitError, ImapProtocolError } from './errors.js';
 import { ResponseFramer, type FramingLimits } from './framing.js';
 import { parseResponse, type ImapResponse } from './parser.js';
@@ -18,8 +19,14 @@ export class ImapConnection {
   private readonly queue: ImapResponse[] = [];
   private waiter: { resolve: (r: ImapResponse) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
-  private readonly onData = (chunk: Buffer) => this.receive(chunk);
-  private readonly onEnd = () => this.fail(new ConnectionClosedError('the server closed the connection'));
+  private readonly onData = (chunk: Buffer) => {
+    ioTime(); // before any parsing: a stage ends when its bytes came in (io-clock.ts)
+    this.receive(chunk);
+  };
+  private readonly onEnd = () => {
+    ioTime();
+    this.fail(new ConnectionClosedError('the server closed the connection'));
+  };
   private readonly onError = (error: NodeJS.ErrnoException) =>
     this.fail(new ConnectionClosedError(`connection error: ${error.code ?? error.message}`, { cause: error }));
 

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ioTime } from '../io-clock.js';
 import { resolveLimits } from '../imap/limits.js';
 import { classify } from './classify.js';
 import type { ProbeContext } from './context.js';
@@ -39,6 +40,15 @@ const MAX_DETAIL_CHARS = 1000;
 function withServerWords(detail: string, notices: readonly string[]): string {
   const unquoted = notices.filter((notice) => !detail.includes(notice));
   return unquoted.length === 0 ? detail : `${detail}; the server said: ${unquoted.join('; ')}`;
+}
+
+/**
+ * A stage's duration: it ends when the bytes that end it came in, not when this
+ * continuation got its turn behind other probes' work (io-clock.ts); never before it
+ * started (a response already buffered takes no time).
+ */
+function secondsSince(start: number): number {
+  return (Math.max(start, ioTime()) - start) / 1000;
 }
 
 function boundDetail(detail: string): string {
@@ -91,9 +101,9 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
       const noticesBefore = ctx.session?.notices.length ?? 0;
       try {
         await deadline.race(STAGE_RUNNERS[stage](ctx));
-        stages.push({ stage, success: true, durationSeconds: (performance.now() - s0) / 1000 });
+        stages.push({ stage, success: true, durationSeconds: secondsSince(s0) });
       } catch (error) {
-        stages.push({ stage, success: false, durationSeconds: (performance.now() - s0) / 1000 });
+        stages.push({ stage, success: false, durationSeconds: secondsSince(s0) });
         const { reason, detail, cause } = classify(error, stage, deadline);
         const said = withServerWords(detail, ctx.session?.notices.slice(noticesBefore) ?? []);
         failure = { stage, reason, hint: hintFor(reason, stage, cause), detail: boundDetail(transcript.redact(said)) };

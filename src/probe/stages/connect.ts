@@ -1,4 +1,5 @@
 import { connect, isIP } from 'node:net';
+import { ioTime } from '../../io-clock.js';
 import type { ProbeContext } from '../context.js';
 
 /** TCP connect to the resolved address. */
@@ -10,7 +11,10 @@ export async function connectStage(ctx: ProbeContext): Promise<void> {
   socket.setNoDelay(true);
   await ctx.deadline.race(
     new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once('connect', () => {
+        ioTime();
+        resolve();
+      });
       socket.once('error', reject);
     }),
   );
