@@ -1,0 +1,112 @@
+/**
+ * How exact the stage timings are under concurrency: plain-text login probes against a
+ * server in another process (bench/delay-imap-server.ts) that delays each stage's
+ * answer by 50, 100, 150 or 200 ms and reports the delay it really waited. Per stage,
+ * error = (measured − the server's wait) − the same in a run without delays (median),
+ * so loopback and parsing costs cancel. Prints p50/p99/max per stage at 20 and 200
+ * probes in flight. Asserts nothing.
+ *   npm run build && node dist/bench/stage-timing.js [probes at 20] [probes at 200] [--in-process]
+ * On a machine with more runnable threads than cores, a separate server process is
+ * itself starved between a command's arrival and its timer: --in-process keeps both
+ * sides on one clock and one loop (the server's work then queues with the probes').
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { runProbe } from '../src/probe/run-probe.js';
+import type { ProbeResult, ProbeSpec } from '../src/probe/types.js';
+
+const SERVER = new URL('./delay-imap-server.js', import.meta.url).pathname;
+const STAGES = ['greeting', 'login', 'select', 'list', 'logout'] as const;
+type Measured = Record<(typeof STAGES)[number], number[]>;
+
+const IN_PROCESS = process.argv.includes('--in-process');
+
+async function withServer<T>(delays: string, use: (port: number) => Promise<T>): Promise<T> {
+  if (IN_PROCESS) {
+    const { startDelayServer } = await import('./delay-imap-server.js');
+    const server = await startDelayServer(delays);
+    try {
+      return await use(server.port);
+    } finally {
+      await server.close();
+    }
+  }
+  const child = spawn(process.execPath, [SERVER, delays], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  try {
+    return await use((JSON.parse(line) as { port: number }).port);
+  } finally {
+    child.stdin.end();
+    await once(child, 'exit');
+  }
+}
+
+function spec(port: number): ProbeSpec {
+  return {
+    target: 'bench',
+    host: '127.0.0.1',
+    port,
+    tls: 'none',
+    tlsConfig: { insecureSkipVerify: false },
+    timeoutMs: 30_000,
+    account: {
+      name: 'bench',
+      username: 'bench',
+      auth: 'login',
+      allowPlaintextAuth: true,
+      mailbox: 'INBOX',
+      list: [{ reference: '', pattern: '*' }],
+      password: () => Promise.resolve('secret'),
+    },
+  };
+}
+
+/** Measured minus the server's own wait, per stage, in ms. */
+function excess(result: ProbeResult, into: Measured): void {
+  const waits = result.transcript.filter((e) => e.direction === 'S').map((e) => / d=([\d.]+)$/.exec(e.text)?.[1]).filter((d) => d !== undefined);
+  if (!result.success || waits.length !== STAGES.length) throw new Error(`unexpected probe: ${result.failure?.detail ?? `${waits.length} waits`}`);
+  STAGES.forEach((stage, i) => {
+    const measured = result.stages.find((s) => s.stage === stage)?.durationSeconds ?? NaN;
+    into[stage].push(measured * 1000 - Number(waits[i]));
+  });
+}
+
+async function run(delays: string, probes: number, concurrency: number): Promise<Measured> {
+  return withServer(delays, async (port) => {
+    const measured = Object.fromEntries(STAGES.map((s) => [s, [] as number[]])) as unknown as Measured;
+    let started = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (started < probes) {
+          started += 1;
+          excess(await runProbe(spec(port)), measured);
+        }
+      }),
+    );
+    return measured;
+  });
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+async function bench(concurrency: number, probes: number): Promise<void> {
+  const baseline = await run('0', Math.max(concurrency * 3, probes / 4), concurrency);
+  const delayed = await run('50,100,150,200', probes, concurrency);
+  console.log(`\n${concurrency} probes in flight, ${probes} probes; error per stage in ms (measured − server's wait − no-delay median):`);
+  console.log('stage      p50     p99     max   (baseline median)');
+  for (const stage of STAGES) {
+    const base = quantile([...baseline[stage]].sort((a, b) => a - b), 0.5);
+    const errors = delayed[stage].map((e) => e - base).sort((a, b) => a - b);
+    const abs = errors.map(Math.abs).sort((a, b) => a - b);
+    console.log(
+      `${stage.padEnd(9)} ${quantile(errors, 0.5).toFixed(2).padStart(6)} ${quantile(abs, 0.99).toFixed(2).padStart(7)} ${(abs.at(-1) ?? NaN).toFixed(2).padStart(7)}   (${base.toFixed(2)})`,
+    );
+  }
+}
+
+console.log(`node ${process.version}; p99 and max are of the absolute error`);
+const [at20 = '400', at200 = '2000'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+console.log(IN_PROCESS ? 'server in this process (its work shares the event loop)' : 'server in its own process');
+await bench(20, Number(at20));
+await bench(200, Number(at200));
