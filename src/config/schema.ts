@@ -78,6 +78,15 @@ const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
 const COUNT_EXPECTED = 'expected a whole number, 0 or more';
 const count = z.number({ error: COUNT_EXPECTED }).int({ error: COUNT_EXPECTED }).min(0, { error: COUNT_EXPECTED });
 
+/** A list entry's `min_folders` and `folders` as its `expect`, left out when it expects nothing. */
+function listExpectation({ min_folders, folders }: { min_folders?: number | undefined; folders?: string[] | undefined }): { expect?: ListExpectation } {
+  const expect: ListExpectation = {
+    ...(min_folders !== undefined && { minFolders: min_folders }),
+    ...(folders !== undefined && { folders }),
+  };
+  return Object.keys(expect).length === 0 ? {} : { expect };
+}
+
 // A LIST pattern and what it must return; the expectations become `expect` (ListRequest).
 const patternEntry = z
   .strictObject(
@@ -92,13 +101,7 @@ const patternEntry = z
         issue.code === 'invalid_type' ? 'expected a pattern string or {pattern, reference, min_folders, folders}' : undefined,
     },
   )
-  .transform(({ reference, pattern, min_folders, folders }): ListRequest => {
-    const expect: ListExpectation = {
-      ...(min_folders !== undefined && { minFolders: min_folders }),
-      ...(folders !== undefined && { folders }),
-    };
-    return Object.keys(expect).length === 0 ? { reference, pattern } : { reference, pattern, expect };
-  });
+  .transform(({ reference, pattern, ...expected }): ListRequest => ({ reference, pattern, ...listExpectation(expected) }));
 // `{namespace: shared}`: LIST "" "<prefix>*" for each prefix of that kind NAMESPACE announced (probe/list-requests.ts).
 const namespaceEntry = z
   .strictObject({
@@ -106,13 +109,7 @@ const namespaceEntry = z
     min_folders: count.optional(),
     folders: z.array(nonEmpty).min(1, { error: 'expected at least one folder name' }).optional(),
   })
-  .transform(({ namespace, min_folders, folders }): NamespaceListRequest => {
-    const expect: ListExpectation = {
-      ...(min_folders !== undefined && { minFolders: min_folders }),
-      ...(folders !== undefined && { folders }),
-    };
-    return Object.keys(expect).length === 0 ? { namespace } : { namespace, expect };
-  });
+  .transform(({ namespace, ...expected }): NamespaceListRequest => ({ namespace, ...listExpectation(expected) }));
 // A bare string is a pattern under the empty reference: `'*'` means LIST "" "*". An object
 // with a `namespace` key is the namespace form, any other value the pattern form: chosen
 // here rather than by z.union, whose error for a bad entry would be a bare "Invalid input".
