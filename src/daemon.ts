@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { resolve as resolvePath } from 'node:path';
@@ -8,9 +9,11 @@ import { WebSecurity } from './http/web-server.js';
 import type { Logger } from './log.js';
 import { createMetricsRegistry } from './metrics/collector.js';
 import { EventLoopStallMonitor } from './metrics/event-loop-stall.js';
+import { exporterErrorsCounter } from './metrics/exporter-errors.js';
 import { OnDemandProber } from './probe/on-demand.js';
 import { STAGES } from './probe/stages.js';
 import { runProbe } from './probe/run-probe.js';
+import { ProbeSlots } from './probe/slots.js';
 import type { ProbeJob, ProbeResult } from './probe/types.js';
 import { systemClock } from './scheduler/clock.js';
 import { ResultStore } from './scheduler/results.js';
@@ -29,9 +32,19 @@ const SHUTDOWN_BACKSTOP_MS = 4000;
  */
 export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<number> {
   // Handlers first: a SIGTERM during start-up must still shut down cleanly, not kill the process.
+  let stopping = false;
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    const onStop = (signal: NodeJS.Signals) => {
+      // A second SIGTERM/SIGINT means "now": the operator will not wait for the grace period.
+      if (stopping) {
+        logger.warn({ signal }, 'second stop signal: exiting at once');
+        process.exit(1);
+      }
+      stopping = true;
+      resolve(signal);
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
   });
   const resolver = flags.dnsServers.length > 0 ? { servers: flags.dnsServers } : {};
   let store: ConfigStore | undefined;
@@ -49,18 +62,31 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
       lastReloadSuccessTimestamp: store?.lastReloadSuccessTimestampSeconds,
     }),
   });
+  const exporterErrors = exporterErrorsCounter(registry);
+  const onExporterFault = (job: ProbeJob, result: ProbeResult) => {
+    exporterErrors.inc({ kind: 'fd_exhausted' });
+    logger.error(
+      { target: job.target, account: job.account, kind: result.exporterFault, detail: result.failure?.detail },
+      'probe not recorded: the exporter ran out of file descriptors (raise its fd limit, or lower --web.max-connections or --probe.concurrency)',
+    );
+  };
+  // One budget of probes in flight for the schedule and /probe together (probe/slots.ts).
+  const slots = new ProbeSlots(flags.probeConcurrency, flags.probeConcurrency);
   const scheduler = new Scheduler({
     clock: systemClock,
-    runProbe: (job, signal) => runProbe(job.spec, { signal, resolver }),
+    runProbe: (job, signal) => slots.runScheduled(() => runProbe(job.spec, { signal, resolver })),
     concurrency: flags.probeConcurrency,
-    onResult: (job, result) => logResult(logger, job, result, results.record(job, result)),
+    onResult: (job, result) => {
+      if (result.exporterFault) onExporterFault(job, result);
+      else logResult(logger, job, result, results.record(job, result));
+    },
     onSkip: (job) => {
       results.recordSkipped(job);
       logger.warn({ target: job.target, account: job.account }, 'probe skipped: the previous run is still going (timeout close to interval?)');
     },
     logger: logger.child({ component: 'scheduler' }),
   });
-  const onDemand = new OnDemandProber((spec, options) => runProbe(spec, { ...options, resolver }));
+  const onDemand = new OnDemandProber((spec, options) => runProbe(spec, { ...options, resolver }), slots);
 
   const reload = async () => {
     if (!store) return { ok: false as const, error: 'no config loaded yet' };
@@ -94,6 +120,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     reload,
     results,
     onDemand,
+    onExporterFault,
     nextRunAt: (key) => scheduler.nextRunAt(key),
     logger,
     version: VERSION,
@@ -106,6 +133,8 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     return 1;
   }
   const server = web.createServer(app);
+  // Below the fd limit, so probes and files always have descriptors left: excess connections are closed at once.
+  server.maxConnections = flags.webMaxConnections ?? defaultMaxConnections();
   try {
     await listen(server, flags.listen);
   } catch (error) {
@@ -134,7 +163,9 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   applyJobs(store.current.jobs);
 
   const signal = await stopSignal;
+  // Not just off: with no handler a SIGHUP would kill the process (status 129) mid-shutdown.
   process.off('SIGHUP', onHangup);
+  process.on('SIGHUP', () => logger.info('SIGHUP ignored: shutting down'));
   logger.info({ signal }, 'shutting down');
   const backstop = setTimeout(() => {
     logger.warn('shutdown backstop reached: exiting with work still pending');
@@ -143,7 +174,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   backstop.unref();
   onDemand.abortAll();
   web.close();
-  await Promise.all([scheduler.stop({ graceMs: SHUTDOWN_GRACE_MS }), closeServer(server)]);
+  await Promise.all([scheduler.stop({ graceMs: SHUTDOWN_GRACE_MS }), closeServer(server, SHUTDOWN_GRACE_MS)]);
   stalls.stop();
   logger.info('stopped');
   return 0;
@@ -190,9 +221,32 @@ function listen(server: Server, address: { host?: string; port: number }): Promi
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+/**
+ * Stops accepting, lets requests in flight (an aborted /probe answering 503) finish for up
+ * to graceMs, then cuts whatever is left.
+ */
+function closeServer(server: Server, graceMs = 0): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
+}
+
+/** Half the soft fd limit, at most 1024, at least 16: the other half is for probes and files. */
+function defaultMaxConnections(): number {
+  return Math.max(16, Math.min(1024, Math.floor(softFdLimit() / 2)));
+}
+
+function softFdLimit(): number {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+    return Number.isFinite(soft) && soft > 0 ? soft : 1024;
+  } catch {
+    return 1024; // not Linux: the common default
+  }
 }

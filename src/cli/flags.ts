@@ -12,13 +12,15 @@ export interface DaemonFlags {
   webConfigFile?: string;
   /** --dns.server (repeatable): resolve with these instead of /etc/resolv.conf's. */
   dnsServers: string[];
+  /** --web.max-connections; undefined: half the soft fd limit, at most 1024. */
+  webMaxConnections?: number;
 }
 
 export class FlagError extends Error {}
 
 export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exporter.yaml] [--web.listen-address=:10043] [--web.config.file=FILE]
                      [--log.level=info] [--log.format=json|logfmt|pretty] [--probe.concurrency=N]
-                     [--dns.server=HOST[:PORT]]...
+                     [--dns.server=HOST[:PORT]]... [--web.max-connections=N]
        imap_exporter config check FILE
        imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)
        imap_exporter healthcheck [--web.listen-address=…] [--web.config.file=…]   (the container's HEALTHCHECK)`;
@@ -45,6 +47,7 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
         'log.format': { type: 'string', default: 'json' },
         'probe.concurrency': { type: 'string', default: String(DEFAULT_CONCURRENCY) },
         'dns.server': { type: 'string', multiple: true },
+        'web.max-connections': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -71,7 +74,15 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
     probeConcurrency: concurrency,
     ...(values['web.config.file'] ? { webConfigFile: values['web.config.file'] } : {}),
     dnsServers: values['dns.server'] ?? [],
+    ...maxConnections(values['web.max-connections']),
   };
+}
+
+function maxConnections(text: string | undefined): { webMaxConnections?: number } {
+  if (text === undefined) return {};
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1) throw new FlagError(`--web.max-connections="${text}": expected a whole number of at least 1`);
+  return { webMaxConnections: value };
 }
 
 /** `:10043` (every interface), `127.0.0.1:10043`, `[::1]:10043`, `localhost:10043`. */

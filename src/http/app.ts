@@ -4,6 +4,7 @@ import type { ConfigStore } from '../config/store.js';
 import type { Logger } from '../log.js';
 import type { TextRegistry } from '../metrics/exposition.js';
 import type { OnDemandProber } from '../probe/on-demand.js';
+import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { ResultStore } from '../scheduler/results.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   reload: () => Promise<{ ok: true; changed: boolean } | { ok: false; error: string }>;
   results: ResultStore;
   onDemand: OnDemandProber;
+  /** A probe the exporter itself failed (ProbeResult.exporterFault): logs and counts it. */
+  onExporterFault?: (job: ProbeJob, result: ProbeResult) => void;
   nextRunAt: (key: string) => number | undefined;
   logger: Logger;
   version: string;

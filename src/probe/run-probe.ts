@@ -94,6 +94,7 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
 
   const stages: StageOutcome[] = [];
   let failure: ProbeFailure | undefined;
+  let exporterFault: ProbeResult['exporterFault'];
   try {
     if (spec.account) await preparePassword(ctx);
     for (const stage of planStages(spec)) {
@@ -104,6 +105,7 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
         stages.push({ stage, success: true, durationSeconds: secondsSince(s0) });
       } catch (error) {
         stages.push({ stage, success: false, durationSeconds: secondsSince(s0) });
+        if (isFdExhaustion(error)) exporterFault = 'fd_exhausted';
         const { reason, detail, cause } = classify(error, stage, deadline);
         const said = withServerWords(detail, ctx.session?.notices.slice(noticesBefore) ?? []);
         failure = { stage, reason, hint: hintFor(reason, stage, cause), detail: boundDetail(transcript.redact(said)) };
@@ -129,7 +131,17 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
     transcript: transcript.finish(),
   };
   if (spec.account) result.account = spec.account.name;
+  if (exporterFault) result.exporterFault = exporterFault;
   // Scrubbed again: a secret learnt after the failure was recorded still must not show.
   if (failure) result.failure = { ...failure, detail: transcript.redact(failure.detail) };
   return result;
+}
+
+/** EMFILE/ENFILE anywhere in the cause chain: our own process (or system) is out of descriptors. */
+function isFdExhaustion(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EMFILE' || code === 'ENFILE') return true;
+  }
+  return false;
 }

@@ -182,6 +182,12 @@ export interface ProbeResult {
   facts: ProbeFacts;
   /** The dialogue, every password and AUTHENTICATE payload replaced by `***`. */
   transcript: TranscriptEntry[];
+  /**
+   * The exporter itself failed the probe (it ran out of file descriptors): the failure says
+   * nothing about the server, so the daemon logs it, counts it in
+   * imap_exporter_errors_total{kind="fd_exhausted"} and does not record the result.
+   */
+  exporterFault?: 'fd_exhausted';
 }
 
 export interface RunProbeOptions {

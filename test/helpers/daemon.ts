@@ -27,9 +27,13 @@ export async function startDaemon(
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
   until: 'ready' | 'healthy' = 'ready',
+  /** A command the daemon runs under, e.g. ['prlimit', '--nofile=256', '--']. */
+  launcher: string[] = [],
 ): Promise<RunningDaemon> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN_JS, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, ...extraArgs], {
+  const args = [MAIN_JS, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, ...extraArgs];
+  const [command, ...prefix] = [...launcher, process.execPath];
+  const child = spawn(command!, [...prefix, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

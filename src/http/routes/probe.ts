@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { probeRegistry } from '../../metrics/probe-registry.js';
 import { formatProbeReport } from '../../probe/report.js';
 import { formatTranscript } from '../../probe/transcript.js';
+import { ProbeSlotsBusyError } from '../../probe/slots.js';
 import type { ProbeJob, ProbeResult } from '../../probe/types.js';
 import type { AppDeps } from '../app.js';
 import { findJob } from '../jobs.js';
@@ -10,7 +11,7 @@ import { findJob } from '../jobs.js';
 const SCRAPE_TIMEOUT_OFFSET_MS = 500;
 
 /** GET /probe?target=&account=[&debug=true]: one configured probe now, its metrics from a fresh registry. */
-export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger'>): RequestHandler {
+export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger' | 'onExporterFault'>): RequestHandler {
   return async (req, res) => {
     const store = deps.config();
     if (!store) {
@@ -24,7 +25,23 @@ export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger'>
     }
     const { job } = lookup;
     const timeoutMs = Math.min(job.spec.timeoutMs, scrapeTimeoutMs(req) ?? Infinity);
-    const result = await deps.onDemand.probe(job.key, { ...job.spec, timeoutMs });
+    let result: ProbeResult;
+    try {
+      result = await deps.onDemand.probe(job.key, { ...job.spec, timeoutMs });
+    } catch (error) {
+      if (!(error instanceof ProbeSlotsBusyError)) throw error;
+      res.status(503).type('text/plain').send(`too many probes at once, try again later: ${error.message}\n`);
+      return;
+    }
+    if (deps.onDemand.stopping) {
+      res.status(503).type('text/plain').send('the exporter is shutting down: the probe was aborted\n');
+      return;
+    }
+    if (result.exporterFault) {
+      deps.onExporterFault?.(job, result);
+      res.status(503).type('text/plain').send('the exporter ran out of file descriptors: this probe says nothing about the server (see the exporter log)\n');
+      return;
+    }
     const registry = probeRegistry(job, result);
     const metrics = await registry.metrics();
     if (result.failure) {
@@ -32,7 +49,7 @@ export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger'>
       deps.logger.info({ target: job.target, account: job.account, phase: stage, reason, on_demand: true }, 'on-demand probe failed');
     }
     if (req.query.debug === 'true') {
-      res.type('text/plain').send(debugText(job, result, metrics));
+      res.type('text/plain').send(debugText(job, result, metrics, timeoutMs));
     } else {
       res.type(registry.contentType).send(metrics);
     }
@@ -46,11 +63,12 @@ function scrapeTimeoutMs(req: Request): number | undefined {
   return Math.max(100, seconds * 1000 - SCRAPE_TIMEOUT_OFFSET_MS);
 }
 
-function debugText(job: ProbeJob, result: ProbeResult, metrics: string): string {
+function debugText(job: ProbeJob, result: ProbeResult, metrics: string, timeoutMs: number): string {
   const { spec } = job;
   const who = job.account ? `account ${job.account}` : 'no account (unauthenticated)';
+  const cut = timeoutMs < spec.timeoutMs ? ` (configured ${spec.timeoutMs / 1000}s, cut by the scrape timeout header)` : '';
   return [
-    `Probe of target ${job.target} (${spec.host}:${spec.port}, tls ${spec.tls}), ${who}, timeout ${spec.timeoutMs / 1000}s`,
+    `Probe of target ${job.target} (${spec.host}:${spec.port}, tls ${spec.tls}), ${who}, timeout ${timeoutMs / 1000}s${cut}`,
     `Started ${new Date(result.startedAt).toISOString()}`,
     '',
     formatProbeReport(result),

@@ -1,0 +1,169 @@
+// The web side under abuse: 300 concurrent /probe within --probe.concurrency (the rest
+// queue, then 503), no MaxListenersExceededWarning, the effective deadline in /probe?debug;
+// 1,000 idle web connections under a lowered fd limit cannot starve the probes, and an
+// exporter out of descriptors blames itself (imap_exporter_errors_total), not the server;
+// SIGTERM answers an in-flight /probe; SIGHUP during shutdown is ignored; a second SIGTERM
+// exits at once.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { minimalImap, silent, startFakeImapServer, type FakeHandler, type FakeImapServer } from '../fakes/fake-imap-server.js';
+import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { find, select } from '../helpers/exposition.js';
+
+let dir: string;
+const servers: FakeImapServer[] = [];
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'imap-exporter-web-'));
+});
+after(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function serve(handler: FakeHandler): Promise<FakeImapServer> {
+  const server = await startFakeImapServer(handler);
+  servers.push(server);
+  return server;
+}
+
+async function daemonFor(name: string, targets: string[], args: string[] = [], launcher: string[] = []): Promise<RunningDaemon> {
+  const config = join(dir, `${name}.yaml`);
+  await writeFile(config, `defaults:\n  tls: none\ntargets:\n${targets.join('')}`);
+  return startDaemon(config, args, {}, 'ready', launcher);
+}
+
+const target = (name: string, server: FakeImapServer, extra = '') =>
+  `  - { name: ${name}, host: ${server.host}, port: ${server.port}${extra} }\n`;
+
+function openIdle(port: number, count: number): Promise<Socket[]> {
+  return Promise.all(Array.from({ length: count }, () => new Promise<Socket>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve(socket));
+    socket.once('close', () => resolve(socket));
+  })));
+}
+
+describe('300 concurrent /probe', () => {
+  it('run within --probe.concurrency, queue, then 503 with a clear message; no listener warning; debug shows the effective deadline', async () => {
+    let open = 0;
+    let most = 0;
+    const slow = await serve(async (conn) => {
+      open += 1;
+      most = Math.max(most, open);
+      try {
+        await conn.delay(300);
+        await minimalImap()(conn);
+      } finally {
+        open -= 1;
+      }
+    });
+    const targets = Array.from({ length: 300 }, (_, i) => target(`t${i}`, slow, ', interval: 24h'));
+    const daemon = await daemonFor('burst', targets, ['--probe.concurrency=20']);
+    try {
+      const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => daemon.get(`/probe?target=t${i}`)));
+      const ok = answers.filter((a) => a.status === 200);
+      const busy = answers.filter((a) => a.status === 503);
+      assert.equal(ok.length + busy.length, 300, answers.map((a) => `${a.status} ${a.text}`).find((t) => !/^(200|503)/.test(t)));
+      assert.ok(ok.length >= 20, `${ok.length} answered`);
+      assert.ok(busy.length > 0, 'the queue filled up');
+      assert.match(busy[0]!.text, /^too many probes at once, try again later: 20 probes running and 20 \/probe requests waiting already/);
+      // Scheduled runs (a day apart, spread over it) only count against the budget, so at most twice the limit.
+      assert.ok(most <= 40, `${most} upstream connections at once`);
+      assert.ok(ok.every((a) => /imap_probe_success\{target="t\d+"\} 1/.test(a.text)));
+      const debug = await daemon.get('/probe?target=t1&debug=true', { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '2' } });
+      assert.match(debug.text, /timeout 1\.5s \(configured 10s, cut by the scrape timeout header\)/);
+      assert.doesNotMatch(daemon.logs(), /MaxListenersExceededWarning|Warning:/);
+    } finally {
+      await daemon.stop('SIGKILL');
+    }
+  });
+});
+
+describe('1,000 idle web connections under a lowered fd limit', () => {
+  it('the connection cap keeps descriptors for the probes: a good target keeps passing', async () => {
+    const good = await serve(minimalImap());
+    const daemon = await daemonFor('idle', [target('good', good, ', interval: 1s, timeout: 800ms')], [], ['prlimit', '--nofile=256', '--']);
+    const idle = await openIdle(Number(new URL(daemon.url).port), 1000);
+    const floodAt = Date.now() / 1000;
+    try {
+      // While the cap (128 = half of 256) holds the web side full, probes go on.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    } finally {
+      idle.forEach((socket) => socket.destroy());
+    }
+    const samples = await daemon.waitFor('the web side to answer again', async () => daemon.scrape());
+    assert.ok((find(samples, 'imap_probe_last_success_timestamp_seconds', { target: 'good' })?.value ?? 0) > floodAt + 1, 'probes passed during the flood');
+    assert.deepEqual(select(samples, 'imap_probe_failures_total', { target: 'good' }), []);
+    assert.equal(find(samples, 'imap_exporter_errors_total', { kind: 'fd_exhausted' })?.value, 0);
+    assert.equal((await daemon.stop()).code, 0);
+  });
+
+  it('with the cap above the fd limit the exporter runs out and blames itself, not the server', async () => {
+    const good = await serve(minimalImap());
+    const daemon = await daemonFor('emfile', [target('good', good, ', interval: 1s, timeout: 800ms')], ['--web.max-connections=5000'], ['prlimit', '--nofile=128', '--']);
+    const idle = await openIdle(Number(new URL(daemon.url).port), 1000);
+    try {
+      await daemon.waitFor('a probe to hit EMFILE', async () => (/ran out of file descriptors/.test(daemon.logs()) ? true : undefined));
+    } finally {
+      idle.forEach((socket) => socket.destroy());
+    }
+    const samples = await daemon.waitFor('the web side to answer again', async () => daemon.scrape());
+    assert.ok((find(samples, 'imap_exporter_errors_total', { kind: 'fd_exhausted' })?.value ?? 0) >= 1);
+    assert.deepEqual(select(samples, 'imap_probe_failures_total', { target: 'good' }), [], 'no probe failure blamed on the server');
+    assert.match(daemon.logs(), /"level":"?(50|error)"?.*probe not recorded: the exporter ran out of file descriptors/);
+    await daemon.stop('SIGKILL');
+  });
+});
+
+describe('signals', () => {
+  it('SIGTERM answers an in-flight /probe before closing', async () => {
+    const hung = await serve(silent());
+    const daemon = await daemonFor('inflight', [target('hung', hung, ', interval: 24h, timeout: 20s')]);
+    const answer = daemon.get('/probe?target=hung');
+    await daemon.waitFor('the probe to connect', async () => (hung.openConnections() > 0 ? true : undefined));
+    daemon.child.kill('SIGTERM');
+    const { status, text } = await answer;
+    assert.equal(status, 503);
+    assert.equal(text, 'the exporter is shutting down: the probe was aborted\n');
+    assert.equal(await daemon.exited, 0);
+  });
+
+  it('a SIGHUP during shutdown is ignored; a second SIGTERM exits at once', async () => {
+    const good = await serve(minimalImap());
+    const config = [target('good', good, ', interval: 24h')];
+    // A request whose headers never end keeps the shutdown in its grace period (2 s).
+    const halfRequest = (daemon: RunningDaemon) => new Promise<Socket>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(new URL(daemon.url).port) }, () => {
+        socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+        resolve(socket);
+      });
+      socket.on('error', () => undefined);
+    });
+    const shuttingDown = (daemon: RunningDaemon) => daemon.waitFor('shutting down', async () => (/shutting down/.test(daemon.logs()) ? true : undefined));
+
+    const first = await daemonFor('hup', config);
+    const held = await halfRequest(first);
+    first.child.kill('SIGTERM');
+    await shuttingDown(first);
+    first.child.kill('SIGHUP');
+    await first.exited;
+    held.destroy();
+    assert.deepEqual([first.child.exitCode, first.child.signalCode], [0, null], first.logs());
+    assert.match(first.logs(), /SIGHUP ignored: shutting down/);
+
+    const second = await daemonFor('twice', config);
+    const held2 = await halfRequest(second);
+    second.child.kill('SIGTERM');
+    await shuttingDown(second);
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 1);
+    held2.destroy();
+    assert.match(second.logs(), /second stop signal: exiting at once/);
+  });
+
+});
