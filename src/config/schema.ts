@@ -67,7 +67,18 @@ const host = nonEmpty.refine((text) => !/[\s/]/.test(text) && (text.match(/:/g) 
   error: 'expected a host name or IP address (the port goes in `port`, no scheme)',
 });
 
-const targetName = nonEmpty.refine((text) => !text.includes('/'), {
+// Control and bidirectional-formatting characters in a label value or a log field can hide or
+// reorder what an operator reads (NUL, ESC sequences, U+202E "right-to-left override").
+const HIDDEN_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+const visibleName = nonEmpty.superRefine((text, ctx) => {
+  const found = HIDDEN_CHARACTER.exec(text)?.[0];
+  if (found === undefined) return;
+  const code = `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  ctx.addIssue({ code: 'custom', message: `expected a name without control or bidirectional-formatting characters (found ${code})` });
+});
+
+const targetName = visibleName.refine((text) => !text.includes('/'), {
   error: 'expected a name without "/" (it separates target and account in job keys)',
 });
 
@@ -199,9 +210,10 @@ const PASSWORD_KEYS = ['password_file', 'password_env', 'password'] as const;
 
 const accountSchema = z
   .strictObject({
-    username: nonEmpty,
+    // The default `account` label value, so held to the same rule as `name`.
+    username: visibleName,
     // The `account` label value; defaults to the username.
-    name: nonEmpty.optional(),
+    name: visibleName.optional(),
     password_file: nonEmpty.optional(),
     password_env: envVarName.optional(),
     // Discouraged (a warning at load): the secret then lives in the config file.

@@ -1,6 +1,9 @@
 /** The YAML text of a config, kept so a key path can be traced back to its line. */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { ConfigProblem, KeyPath } from './errors.js';
+
+/** The YAML 1.2 core schema's tags, the only ones a config may spell out. */
+const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((name) => `tag:yaml.org,2002:${name}`));
 
 export class YamlSource {
   readonly #document: Document;
@@ -12,13 +15,34 @@ export class YamlSource {
     this.#document = parseDocument(text, { lineCounter: this.#lines, prettyErrors: false });
   }
 
-  /** Syntax errors, each with its line; messages from the parser never quote the text. */
+  /** Syntax errors and tags outside the core schema, each with its line; messages never quote the text. */
   syntaxProblems(): ConfigProblem[] {
-    return this.#document.errors.map((error) => ({
+    const problems = this.#document.errors.map((error) => ({
       path: '',
       line: this.#lineAt(error.pos[0]),
       message: `invalid YAML: ${error.message}`,
     }));
+    return [...problems, ...this.#tagProblems()];
+  }
+
+  /**
+   * `!!binary`, `!!set`, `!custom`…: a config is plain data, and such values would reach the
+   * schema as Buffers or Sets whose errors make no sense to a reader.
+   */
+  #tagProblems(): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    visit(this.#document, {
+      Node: (_key, node) => {
+        if (node.tag === undefined || CORE_TAGS.has(node.tag)) return;
+        const shown = node.tag.replace(/^tag:yaml\.org,2002:/, '!!');
+        problems.push({
+          path: '',
+          line: node.range ? this.#lineAt(node.range[0]) : undefined,
+          message: `YAML tag ${JSON.stringify(shown)} is not allowed: only plain strings, numbers, booleans, null, mappings and lists`,
+        });
+      },
+    });
+    return problems;
   }
 
   warnings(): ConfigProblem[] {

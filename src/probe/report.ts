@@ -34,11 +34,12 @@ function stageFacts(outcome: StageOutcome, result: ProbeResult): string {
     case 'connect':
       return facts.address ?? '';
     case 'greeting':
-      return facts.greeting ? `* OK ${facts.greeting}` : '';
+      return facts.greeting ? `* ${facts.preauth ? 'PREAUTH' : 'OK'} ${facts.greeting}` : '';
     case 'tls':
     case 'starttls':
       return tlsSummary(result);
     case 'login':
+      if (facts.preauth) return 'skipped: the server sent PREAUTH (already authenticated)';
       return result.account ? `as ${result.account}` : '';
     case 'select': {
       const m = facts.mailbox;

@@ -133,6 +133,8 @@ export interface ProbeFacts {
   /** The address connected to (after resolve). */
   address?: string;
   greeting?: string;
+  /** The greeting was `* PREAUTH`: the server authenticated the connection itself, so login is skipped. */
+  preauth?: boolean;
   /** CAPABILITY on the plaintext connection (greeting code or CAPABILITY); absent with implicit TLS. */
   capabilitiesBeforeTls?: string[];
   /** CAPABILITY once encrypted, before login: the greeting's over implicit TLS, or asked again after STARTTLS. */

@@ -46,6 +46,8 @@ export interface FakeConnection {
   delay(ms: number): Promise<void>;
   end(): void;
   destroy(): void;
+  /** Aborts the TCP connection with a RST (SO_LINGER 0), under TLS too. */
+  reset(): void;
 }
 
 export type FakeHandler = (conn: FakeConnection) => void | Promise<void>;
@@ -244,6 +246,11 @@ class Connection implements FakeConnection {
   destroy(): void {
     this.socket.destroy();
     this.raw.destroy();
+  }
+
+  reset(): void {
+    this.raw.resetAndDestroy();
+    this.socket.destroy();
   }
 }
 

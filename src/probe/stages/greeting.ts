@@ -13,6 +13,7 @@ export async function greetingStage(ctx: ProbeContext): Promise<void> {
   ctx.session = session;
   const greeting = await readGreeting(session);
   ctx.facts.greeting = greeting.text;
+  if (greeting.kind === 'PREAUTH') ctx.facts.preauth = true;
   if (greeting.kind === 'BYE') {
     throw new ProbeError('greeting_bye', `server refused the session: * ${describeStatus(greeting)}`, {
       hintCause: responseCodeCause(greeting.code?.name),

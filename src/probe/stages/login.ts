@@ -8,6 +8,11 @@ import { responseCodeCause } from '../hints.js';
 
 /** LOGIN or AUTHENTICATE, after checking that the server may and we should send a password. */
 export async function loginStage(ctx: ProbeContext): Promise<void> {
+  // PREAUTH: the session is authenticated already (LOGIN would be BAD); the stage passes with a note.
+  if (ctx.facts.preauth) {
+    ctx.transcript.record('-', 'login skipped: the server greeted with PREAUTH (already authenticated)');
+    return;
+  }
   const session = requireSession(ctx);
   const account = requireAccount(ctx);
   const password = passwordOf(ctx);
