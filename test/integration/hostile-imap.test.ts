@@ -110,6 +110,8 @@ describe('hostile servers', () => {
       while (!conn.isClosed) {
         conn.write(chunk);
         await conn.waitForDrain();
+        // Yields to the event loop: once the client is gone the writes are no-ops and would spin.
+        await conn.delay(1);
       }
     });
     const result = await runProbe(spec(server, { account: undefined }));
