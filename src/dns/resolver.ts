@@ -80,21 +80,17 @@ async function query(name: string, signal: AbortSignal, servers: readonly string
   // Both are awaited below or swallowed here: a late rejection must not go unhandled.
   aaaa.catch(() => undefined);
   try {
-    let aError: unknown;
-    try {
-      const addresses = await a;
-      if (addresses[0]) return addresses[0];
-    } catch (error) {
-      aError = error;
+    const codes: string[] = [];
+    for (const family of [a, aaaa]) {
+      try {
+        const addresses = await family;
+        if (addresses[0]) return addresses[0];
+        codes.push('ENODATA'); // answered, but no address
+      } catch (error) {
+        codes.push(codeOf(error));
+      }
     }
-    let aaaaError: unknown;
-    try {
-      const addresses = await aaaa;
-      if (addresses[0]) return addresses[0];
-    } catch (error) {
-      aaaaError = error;
-    }
-    throw new DnsError(combinedCode(codeOf(aError), codeOf(aaaaError)), name);
+    throw new DnsError(combinedCode(codes[0]!, codes[1]!), name);
   } finally {
     signal.removeEventListener('abort', cancel);
     resolver.cancel();
@@ -102,7 +98,6 @@ async function query(name: string, signal: AbortSignal, servers: readonly string
 }
 
 function codeOf(error: unknown): string {
-  if (error === undefined) return 'ENODATA'; // answered, but no address
   const code = (error as NodeJS.ErrnoException).code;
   return typeof code === 'string' ? code : 'ESERVFAIL';
 }

@@ -10,6 +10,7 @@ import { runProbe } from '../../src/probe/run-probe.js';
 import type { ProbeSpec } from '../../src/probe/types.js';
 import { startFakeImapServer, type FakeHandler, type FakeImapServer } from '../fakes/fake-imap-server.js';
 import { makeTestPki, type TestPki } from '../fixtures/pki.js';
+import { fakeSpec } from '../helpers/fake-probe.js';
 
 let dir: string;
 let pki: TestPki;
@@ -31,24 +32,7 @@ async function serve(handler: FakeHandler, tls = false): Promise<FakeImapServer>
 }
 
 function spec(server: FakeImapServer, overrides: Partial<ProbeSpec> = {}): ProbeSpec {
-  return {
-    target: 'hostile',
-    host: server.host,
-    port: server.port,
-    tls: 'none',
-    tlsConfig: { insecureSkipVerify: false, caFile: pki.caCert },
-    timeoutMs: 3000,
-    account: {
-      name: 'alice',
-      username: 'alice',
-      auth: 'login',
-      allowPlaintextAuth: true,
-      mailbox: 'INBOX',
-      list: [{ reference: '', pattern: '*' }],
-      password: () => Promise.resolve('alice-password'),
-    },
-    ...overrides,
-  };
+  return fakeSpec(server, { tlsConfig: { insecureSkipVerify: false, caFile: pki.caCert }, timeoutMs: 3000, ...overrides });
 }
 
 /** Greets with PREAUTH and answers SELECT, LIST and LOGOUT; LOGIN is BAD, as in the authenticated state. */
