@@ -97,15 +97,25 @@ it('fds and RSS return near their baseline after a minute of every hostile scena
     const baseline = { fds: openFds(pid), rss: rssBytes(pid) };
     const soakStart = Date.now() / 1000;
     const ends = Date.now() + SOAK_MS;
+    const rss: number[] = [];
     while (Date.now() < ends) {
       await burst();
       await new Promise((resolve) => setTimeout(resolve, 1000));
+      rss.push(rssBytes(pid));
     }
     const end = { fds: openFds(pid), rss: rssBytes(pid) };
-    t.diagnostic(`open fds ${baseline.fds} → ${end.fds}; RSS ${(baseline.rss / 2 ** 20).toFixed(1)} → ${(end.rss / 2 ** 20).toFixed(1)} MiB`);
+    // V8 grows its heap lazily, by more on Node 24 than on 20, so RSS right after a warm-up
+    // is no baseline for a leak: a leak keeps growing, warm-up levels off. Compare the peak
+    // of the soak's last third with that of its middle third.
+    const third = Math.floor(rss.length / 3);
+    const middlePeak = Math.max(...rss.slice(third, 2 * third));
+    const lastPeak = Math.max(...rss.slice(2 * third));
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+    t.diagnostic(`open fds ${baseline.fds} → ${end.fds}; RSS ${mib(baseline.rss)} → ${mib(end.rss)} MiB (peak of middle third ${mib(middlePeak)}, of last third ${mib(lastPeak)})`);
     // Probes in flight hold a socket or two each: "near" is within what 40 jobs can hold at once.
     assert.ok(end.fds <= baseline.fds + 40, `open fds grew from ${baseline.fds} to ${end.fds}`);
-    assert.ok(end.rss <= baseline.rss * 1.5 + 32 * 2 ** 20, `RSS grew from ${baseline.rss} to ${end.rss}`);
+    assert.ok(lastPeak <= middlePeak * 1.1 + 16 * 2 ** 20, `RSS still growing: peak ${middlePeak} in the middle third, ${lastPeak} in the last`);
+    assert.ok(end.rss <= baseline.rss * 2 + 64 * 2 ** 20, `RSS grew from ${baseline.rss} to ${end.rss}`);
     const samples = await daemon.scrape();
     // Not "every probe passed": on a loaded 2-core machine an 800 ms probe may time out now and then.
     const goodSince = samples.find((s) => s.name === 'imap_probe_last_success_timestamp_seconds' && s.labels.target === 'good' && s.labels.account === 'alice');
