@@ -10,7 +10,8 @@ import { buildJobs } from './jobs.js';
 import { configSchema, type Config } from './schema.js';
 import { YamlSource } from './source.js';
 
-export interface LoadedConfig {
+/** A config that passed every check: what a load produces before it is turned into jobs. */
+export interface CheckedConfig {
   /** The path as given. */
   path: string;
   /**
@@ -19,9 +20,12 @@ export interface LoadedConfig {
    */
   checksum: string;
   config: Config;
-  jobs: ProbeJob[];
   /** `file:line: key.path: message`, for the caller to log; never contain a secret. */
   warnings: string[];
+}
+
+export interface LoadedConfig extends CheckedConfig {
+  jobs: ProbeJob[];
 }
 
 /** Default cap on the config file: a fleet of thousands of targets is well under 1 MiB of YAML. */
@@ -35,6 +39,17 @@ export interface LoadOptions {
 }
 
 export async function loadConfigFile(path: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+  const checked = await checkConfigFile(path, options);
+  return withJobs(checked, options.env ?? process.env);
+}
+
+/** The jobs of a checked config; its password readers look `env` up at every probe. */
+export function withJobs(checked: CheckedConfig, env: NodeJS.ProcessEnv): LoadedConfig {
+  return { ...checked, jobs: buildJobs(checked.config, env) };
+}
+
+/** Reads, parses and checks the file: everything a load does but building the jobs (plain data, so a worker thread can do it). */
+export async function checkConfigFile(path: string, options: LoadOptions = {}): Promise<CheckedConfig> {
   const env = options.env ?? process.env;
   let bytes: Buffer;
   try {
@@ -65,7 +80,6 @@ export async function loadConfigFile(path: string, options: LoadOptions = {}): P
     path,
     checksum: createHash('sha256').update(bytes).digest('hex'),
     config,
-    jobs: buildJobs(config, env),
     warnings: [...source.warnings(), ...findings.warnings].map((warning) => formatProblem(path, warning)),
   };
 }

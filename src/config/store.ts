@@ -3,7 +3,8 @@
  * SafeConfig.ReloadConfig): a bad file leaves the running config untouched. Metrics code
  * reads lastReloadSuccessful and lastReloadSuccessTimestampSeconds; no prom-client here.
  */
-import { loadConfigFile, type LoadedConfig, type LoadOptions } from './load.js';
+import type { loadConfigFile, LoadedConfig, LoadOptions } from './load.js';
+import { loadConfigFileOffThread } from './off-thread.js';
 
 export type ConfigChangeListener = (next: LoadedConfig, previous: LoadedConfig) => void;
 
@@ -21,7 +22,7 @@ export type ReloadOutcome =
 export interface ConfigStoreOptions extends LoadOptions {
   /** Epoch milliseconds; injected so tests can pin the timestamps. */
   now?: () => number;
-  /** The loader (tests count or stall loads); default loadConfigFile. */
+  /** The loader (tests count or stall loads); default loadConfigFileOffThread, so a big file never stalls the daemon. */
   load?: typeof loadConfigFile;
 }
 
@@ -47,13 +48,13 @@ export class ConfigStore {
       ...(options.env ? { env: options.env } : {}),
       ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
     };
-    this.#load = options.load ?? loadConfigFile;
+    this.#load = options.load ?? loadConfigFileOffThread;
     this.#lastReloadSuccessMs = this.#now();
   }
 
   /** Loads the first config; throws the ConfigError when the file is bad (nothing to fall back to). */
   static async open(path: string, options: ConfigStoreOptions = {}): Promise<ConfigStore> {
-    return new ConfigStore(await (options.load ?? loadConfigFile)(path, options), options);
+    return new ConfigStore(await (options.load ?? loadConfigFileOffThread)(path, options), options);
   }
 
   get current(): LoadedConfig {
