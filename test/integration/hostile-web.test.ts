@@ -4,6 +4,9 @@
 // SIGTERM answers an in-flight /probe; SIGHUP during shutdown is ignored; a second SIGTERM
 // exits at once.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,9 +105,63 @@ describe('1,000 idle web connections under a lowered fd limit', () => {
     assert.equal((await daemon.stop()).code, 0);
   });
 
-
-
+  it('out of descriptors anyway: not blamed on the server, logged, counted, /probe answers 503', async () => {
+    const good = await serve(minimalImap());
+    // No cap from the exporter (--web.max-connections far above the limit), so idle web connections can take every fd.
+    const daemon = await daemonFor('emfile', [target('good', good, ', interval: 1s, timeout: 800ms')], ['--web.max-connections=100000']);
+    const pid = daemon.child.pid!;
+    await daemon.waitFor('a first probe', async () => find(await daemon.scrape(), 'imap_probe_success', { target: 'good' }));
+    // One keep-alive connection opened before the flood, to ask /probe on when no new one can be accepted.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const idle: Socket[] = [];
+    try {
+      assert.equal((await request(daemon.url, '/-/healthy', agent)).status, 200);
+      // The limit, lowered at run time to just above what the daemon holds now: exhaustion is certain, not a race.
+      const limit = openFds(pid) + 24;
+      execFileSync('prlimit', [`--pid=${pid}`, `--nofile=${limit}:${limit}`]);
+      const floodAt = Date.now() / 1000;
+      idle.push(...(await openIdle(Number(new URL(daemon.url).port), 64)));
+      await daemon.waitFor('the daemon to run out of descriptors', async () => (openFds(pid) >= limit - 1 ? true : undefined));
+      await daemon.waitFor('a scheduled probe to hit the limit', async () => (/"kind":"fd_exhausted"/.test(daemon.logs()) ? true : undefined));
+      const probe = await request(daemon.url, '/probe?target=good', agent);
+      assert.equal(probe.status, 503, probe.text);
+      assert.match(probe.text, /ran out of file descriptors: this probe says nothing about the server/);
+      idle.forEach((socket) => socket.destroy());
+      const samples = await daemon.waitFor('the web side to answer again', async () => daemon.scrape());
+      assert.ok((find(samples, 'imap_exporter_errors_total', { kind: 'fd_exhausted' })?.value ?? 0) >= 2, 'the scheduled and the /probe run counted');
+      // Never a probe failure blamed on the server: the job kept its last result.
+      assert.deepEqual(select(samples, 'imap_probe_failures_total', { target: 'good' }), []);
+      assert.equal(find(samples, 'imap_probe_success', { target: 'good' })?.value, 1);
+      assert.match(daemon.logs(), /probe not recorded: the exporter ran out of file descriptors/);
+      assert.doesNotMatch(daemon.logs(), /"reason":"protocol_error"|"reason":"connect_refused"/);
+      await daemon.waitFor('probes passing again', async () =>
+        ((find(await daemon.scrape(), 'imap_probe_last_success_timestamp_seconds', { target: 'good' })?.value ?? 0) > floodAt ? true : undefined));
+      assert.equal((await daemon.stop()).code, 0);
+    } finally {
+      idle.forEach((socket) => socket.destroy());
+      agent.destroy();
+      await daemon.stop('SIGKILL'); // after a failure: no daemon left behind
+    }
+  });
 });
+
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** A GET over `agent` (node:http, so the keep-alive socket is the one reused). */
+function request(base: string, path: string, agent: Agent): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(new URL(path, base), { agent, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${path}: no answer in 10 s`)));
+    req.on('error', reject);
+  });
+}
 
 describe('signals', () => {
   it('SIGTERM answers an in-flight /probe before closing', async () => {
