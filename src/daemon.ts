@@ -146,7 +146,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   logger.info({ address: server.address(), version: VERSION, ...security }, 'listening');
 
   try {
-    store = await ConfigStore.open(flags.configFile);
+    store = await ConfigStore.open(flags.configFile, flags.configMaxBytes === undefined ? {} : { maxBytes: flags.configMaxBytes });
   } catch (error) {
     logger.fatal({ file: flags.configFile, error: (error as Error).message }, 'cannot load the config');
     web.close();

@@ -14,14 +14,16 @@ export interface DaemonFlags {
   dnsServers: string[];
   /** --web.max-connections; undefined: half the soft fd limit, at most 1024. */
   webMaxConnections?: number;
+  /** --config.max-size in bytes; undefined: the loader's default (4 MiB). */
+  configMaxBytes?: number;
 }
 
 export class FlagError extends Error {}
 
 export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exporter.yaml] [--web.listen-address=:10043] [--web.config.file=FILE]
-                     [--log.level=info] [--log.format=json|logfmt|pretty] [--probe.concurrency=N]
+                     [--config.max-size=4MiB] [--log.level=info] [--log.format=json|logfmt|pretty] [--probe.concurrency=N]
                      [--dns.server=HOST[:PORT]]... [--web.max-connections=N]
-       imap_exporter config check FILE
+       imap_exporter config check [--config.max-size=4MiB] FILE
        imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)
        imap_exporter healthcheck [--web.listen-address=…] [--web.config.file=…]   (the container's HEALTHCHECK)`;
 
@@ -41,6 +43,7 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
       allowPositionals: false,
       options: {
         'config.file': { type: 'string', default: DEFAULT_CONFIG_FILE },
+        'config.max-size': { type: 'string' },
         'web.listen-address': { type: 'string', default: ':10043' },
         'web.config.file': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
@@ -75,7 +78,23 @@ export function parseDaemonFlags(args: string[]): DaemonFlags {
     ...(values['web.config.file'] ? { webConfigFile: values['web.config.file'] } : {}),
     dnsServers: values['dns.server'] ?? [],
     ...maxConnections(values['web.max-connections']),
+    ...configMaxSize(values['config.max-size']),
   };
+}
+
+// Parsing needs ~75 times the file's size in heap: beyond this the loader's 1 GiB would not do.
+const CONFIG_MAX_SIZE_LIMIT = 12 * 1024 * 1024;
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 * 1024 };
+
+/** `--config.max-size=8MiB` (B, KiB, MiB; a bare number is bytes). */
+export function configMaxSize(text: string | undefined): { configMaxBytes?: number } {
+  if (text === undefined) return {};
+  const match = /^(\d+)(B|KiB|MiB)?$/.exec(text);
+  const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2] ?? '']! : NaN;
+  if (!(bytes >= 1024 && bytes <= CONFIG_MAX_SIZE_LIMIT)) {
+    throw new FlagError(`--config.max-size="${text}": expected a size from 1KiB to 12MiB, e.g. 8MiB (units B, KiB, MiB)`);
+  }
+  return { configMaxBytes: bytes };
 }
 
 function maxConnections(text: string | undefined): { webMaxConnections?: number } {

@@ -25,7 +25,7 @@ describe('imap_exporter daemon command line', () => {
       [['--help'], /usage: imap_exporter \[--config\.file/],
       [['check', '--help'], /usage: imap_exporter check HOST/],
       [['check', '-h'], /usage: imap_exporter check HOST/],
-      [['config', 'check', '--help'], /usage: imap_exporter config check FILE/],
+      [['config', 'check', '--help'], /usage: imap_exporter config check \[--config\.max-size=4MiB\] FILE/],
     ] as const) {
       const run = await runMain([...args]);
       assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
@@ -52,6 +52,14 @@ describe('imap_exporter daemon command line', () => {
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.match(run.stdout, /cannot load the config/);
     assert.match(run.stdout, new RegExp(`bad\\.yaml:4: targets\\[0\\]\\.port`));
+  });
+
+  it('--config.max-size bounds the config file the daemon reads', async () => {
+    const file = join(dir, 'padded.yaml');
+    await writeFile(file, `# ${'x'.repeat(2000)}\ntargets: []\n`);
+    const run = await runMain([`--config.file=${file}`, '--config.max-size=1KiB', '--web.listen-address=127.0.0.1:0']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /"level":"fatal".*padded\.yaml: cannot read the config file: larger than the limit of 1 KiB","msg":"cannot load the config"/);
   });
 
   it('the shipped example config passes `config check`; a broken one fails with 1', async () => {

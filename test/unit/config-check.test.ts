@@ -1,5 +1,7 @@
 /** `imap_exporter config check FILE`: exit 0 valid, 1 invalid, 2 bad usage. */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runConfigCheck } from '../../src/cli/config-check.js';
@@ -52,6 +54,24 @@ test('bad usage: exit 2 with the usage line', async () => {
   for (const args of [[], ['a.yaml', 'b.yaml'], ['--config.file=x']]) {
     const result = await check(args);
     assert.equal(result.code, 2, JSON.stringify(args));
-    assert.equal(result.stderr, 'usage: imap_exporter config check FILE\n');
+    assert.equal(result.stderr, 'usage: imap_exporter config check [--config.max-size=4MiB] FILE\n');
+  }
+  const badSize = await check(['--config.max-size=huge', 'a.yaml']);
+  assert.equal(badSize.code, 2);
+  assert.match(badSize.stderr, /^--config\.max-size="huge": expected a size/);
+});
+
+test('--config.max-size: a file over it is refused with the cap, under it passes, as in the daemon', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'imap-exporter-check-'));
+  try {
+    const file = join(dir, 'padded.yaml');
+    await writeFile(file, `# ${'x'.repeat(2000)}\ntargets: []\n`);
+    const refused = await check(['--config.max-size=1KiB', file]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /padded\.yaml: cannot read the config file: .*1 KiB/);
+    const passed = await check([file, '--config.max-size=4KiB']);
+    assert.equal(passed.code, 0, passed.stderr);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
