@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { minimalImap, startFakeImapServer, type FakeImapServer } from '../fakes/fake-imap-server.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import { find, parseExposition, select, type Sample } from '../helpers/exposition.js';
+import { runMain } from '../helpers/spawn.js';
 import { shardOwning } from '../../src/scheduler/shard.js';
 
 const COUNT = 3;
@@ -128,5 +129,12 @@ describe('three shards on one config', () => {
     const owned = scrapes.map((samples) => select(samples, 'imap_probe_success').map(keyOf));
     assert.deepEqual(owned.flat().sort(), jobKeys(6).sort(), 'all 36 jobs, each once');
     scrapes.forEach((samples, index) => assert.equal(find(samples, 'imap_exporter_jobs')?.value, owned[index]!.length));
+  });
+
+  it('a host name without an ordinal stops the daemon at start: exit 2, naming the flag and the name', async () => {
+    const run = await runMain([`--config.file=${config}`, '--shard.from-hostname', '--shard.count=3'], { env: { HOSTNAME: 'build-box' } });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--shard\.from-hostname: the host name "build-box" does not end in -<ordinal>/);
+    assert.doesNotMatch(run.stdout, /listening/);
   });
 });
