@@ -18,6 +18,7 @@ import type { ProbeJob, ProbeResult } from './probe/types.js';
 import { systemClock } from './scheduler/clock.js';
 import { ResultStore } from './scheduler/results.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { jobsOfShard } from './scheduler/shard.js';
 import { VERSION } from './version.js';
 
 // In-flight probes get this long to end on their own at shutdown, then they are aborted.
@@ -48,6 +49,8 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   });
   const resolver = flags.dnsServers.length > 0 ? { servers: flags.dnsServers } : {};
   let store: ConfigStore | undefined;
+  // This replica's share of the config's jobs (all of them unless --shard.count): what it schedules and exports.
+  let scheduledJobs: readonly ProbeJob[] = [];
   const results = new ResultStore();
   const stalls = new EventLoopStallMonitor();
   stalls.start();
@@ -55,7 +58,8 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     results,
     eventLoopStall: () => stalls.longestSeconds(),
     latencyPhases: () => store?.current.config.metrics.latencyPhases ?? STAGES,
-    jobs: () => store?.current.jobs ?? [],
+    jobs: () => scheduledJobs,
+    shard: flags.shard,
     buildInfo: { version: VERSION, nodeVersion: process.version },
     reloadState: () => ({
       lastReloadSuccessful: store?.lastReloadSuccessful ?? false,
@@ -119,6 +123,8 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     config: () => store,
     reload,
     results,
+    scheduledJobs: () => scheduledJobs,
+    shard: flags.shard,
     onDemand,
     onExporterFault,
     nextRunAt: (key) => scheduler.nextRunAt(key),
@@ -154,10 +160,12 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     return 1;
   }
   for (const warning of store.current.warnings) logger.warn({ file: store.path }, warning);
-  const applyJobs = (jobs: readonly ProbeJob[]) => {
-    const summary = scheduler.setJobs(jobs);
-    results.retain(jobs);
-    logger.info({ jobs: jobs.length, ...summary }, 'probe jobs scheduled');
+  const applyJobs = (configured: readonly ProbeJob[]) => {
+    scheduledJobs = jobsOfShard(configured, flags.shard);
+    const summary = scheduler.setJobs(scheduledJobs);
+    results.retain(scheduledJobs);
+    const shard = { shard_index: flags.shard.index, shard_count: flags.shard.count, config_jobs: configured.length };
+    logger.info({ jobs: scheduledJobs.length, ...shard, ...summary }, 'probe jobs scheduled');
   };
   store.onChange((next) => applyJobs(next.jobs));
   applyJobs(store.current.jobs);

@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { withJobs, type CheckedConfig, type LoadedConfig, type LoadOptions } from './load.js';
+import { Secret } from './secrets.js';
 
 /** A load that has not finished by then is abandoned: a reload must end, one way or another. */
 export const CONFIG_LOAD_DEADLINE_MS = 60_000;
@@ -27,7 +28,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
-  | { ok: true; checked: CheckedConfig }
+  | { ok: true; checked: CheckedConfig; inlinePasswords: InlinePassword[] }
   | { ok: false; problems: ConfigProblem[] }
   | { ok: false; message: string };
 
@@ -38,9 +39,30 @@ export async function loadConfigFileOffThread(path: string, options: OffThreadLo
     ...(options.env && { env: { ...options.env } }),
   };
   const reply = await runWorker(request, options.deadlineMs ?? CONFIG_LOAD_DEADLINE_MS);
-  if (reply.ok) return withJobs(reply.checked, options.env ?? process.env);
+  if (reply.ok) return withJobs(withInlinePasswords(reply.checked, reply.inlinePasswords), options.env ?? process.env);
   if ('problems' in reply) throw new ConfigError(path, reply.problems);
   throw new Error(reply.message);
+}
+
+/** An inline password's place in the config and its value: a Secret's private field does not survive postMessage. */
+export interface InlinePassword {
+  target: number;
+  account: number;
+  value: string;
+}
+
+export function inlinePasswordsOf(checked: CheckedConfig): InlinePassword[] {
+  return checked.config.targets.flatMap((target, t) =>
+    target.accounts.flatMap((account, a) => (account.password.kind === 'inline' ? [{ target: t, account: a, value: account.password.secret.reveal() }] : [])),
+  );
+}
+
+function withInlinePasswords(checked: CheckedConfig, passwords: readonly InlinePassword[]): CheckedConfig {
+  for (const { target, account, value } of passwords) {
+    const config = checked.config.targets[target]?.accounts[account];
+    if (config) config.password = { kind: 'inline', secret: new Secret(value) };
+  }
+  return checked;
 }
 
 function runWorker(request: WorkerRequest, deadlineMs: number): Promise<WorkerReply> {

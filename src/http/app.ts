@@ -6,6 +6,7 @@ import type { TextRegistry } from '../metrics/exposition.js';
 import type { OnDemandProber } from '../probe/on-demand.js';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { ResultStore } from '../scheduler/results.js';
+import type { Shard } from '../scheduler/shard.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { probeRoute } from './routes/probe.js';
@@ -19,6 +20,10 @@ export interface AppDeps {
   /** Reloads the config (as SIGHUP does); resolves with the error text on failure. */
   reload: () => Promise<{ ok: true; changed: boolean } | { ok: false; error: string }>;
   results: ResultStore;
+  /** The jobs the schedule runs: this shard's share of the config's; default all of them. /probe takes any configured job. */
+  scheduledJobs?: () => readonly ProbeJob[];
+  /** --shard.index/--shard.count, for the status page; default 0 of 1. */
+  shard?: Shard;
   onDemand: OnDemandProber;
   /** A probe the exporter itself failed (ProbeResult.exporterFault): logs and counts it. */
   onExporterFault?: (job: ProbeJob, result: ProbeResult) => void;

@@ -1,6 +1,7 @@
 import { STAGES } from '../probe/stages.js';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { JobResults } from '../scheduler/results.js';
+import type { Shard } from '../scheduler/shard.js';
 import { ago, escapeHtml, queryString } from './html.js';
 
 export interface StatusPageView {
@@ -8,7 +9,10 @@ export interface StatusPageView {
   version: string;
   configPath: string;
   lastReloadSuccessful: boolean;
+  /** The jobs this exporter schedules (with sharding, this shard's share). */
   jobs: readonly ProbeJob[];
+  /** Which shard this is, and how many jobs the whole config has; omitted, not sharded. */
+  shard?: Shard & { configuredJobs: number };
   results: (key: string) => JobResults | undefined;
   nextRunAt: (key: string) => number | undefined;
 }
@@ -38,13 +42,19 @@ export function renderStatusPage(view: StatusPageView): string {
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>imap_exporter</title><style>${STYLE}</style></head>
 <body><h1>imap_exporter</h1>
 <p>${view.jobs.length} probe jobs, ${failing} failing. Config <code>${escapeHtml(view.configPath)}</code>.${reload}
-Version ${escapeHtml(view.version)}. <a href="/metrics">/metrics</a></p>
+Version ${escapeHtml(view.version)}. <a href="/metrics">/metrics</a></p>${shardLine(view)}
 <table><caption>Latest scheduled probe per target × account, failing first; times in milliseconds. The page reloads every 30 s.</caption>
 <thead><tr><th>target</th><th>account</th><th>state</th>${head}<th>last failure</th><th>last success</th><th>cert days left</th><th>next run</th><th>links</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></body></html>
 `;
+}
+
+function shardLine({ shard, jobs }: StatusPageView): string {
+  if (!shard || shard.count === 1) return '';
+  return `\n<p>Shard ${shard.index} of ${shard.count} (indexes 0–${shard.count - 1}): ${jobs.length} of the config's ${shard.configuredJobs} probe jobs`
+    + ' are this shard\'s; the other replicas run the rest. "Probe now" runs any configured job here.</p>';
 }
 
 function renderRow(job: ProbeJob, view: StatusPageView): string {

@@ -2,6 +2,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import { STAGES, type Stage } from '../probe/stages.js';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { JobResults, ResultStore } from '../scheduler/results.js';
+import { UNSHARDED, type Shard } from '../scheduler/shard.js';
 import * as m from './definitions.js';
 import type { MetricDef } from './definitions.js';
 import { labelPair, TextRegistry, type Emit, type ExpositionText, type MetricType } from './exposition.js';
@@ -22,8 +23,10 @@ export interface ReloadState {
 
 export interface MetricsRegistryOptions {
   results: ResultStore;
-  /** The jobs of the current config: only these are rendered, so a removed one vanishes at once. */
+  /** The jobs this exporter schedules (the current config's, or this shard's share): only these are rendered, so a removed one vanishes at once. */
   jobs: () => readonly ProbeJob[];
+  /** --shard.index/--shard.count, for imap_exporter_shard_info; default 0 of 1. */
+  shard?: Shard;
   buildInfo: BuildInfo;
   reloadState: () => ReloadState;
   /** prom-client's default process metrics; default true. */
@@ -117,6 +120,8 @@ function writeExporterFamilies(out: ExpositionText, options: MetricsRegistryOpti
   scalar(m.RELOAD_SUCCESSFUL, '', reload.lastReloadSuccessful ? 1 : 0);
   scalar(m.RELOAD_TIMESTAMP, '', reload.lastReloadSuccessTimestamp);
   scalar(m.BUILD_INFO, `${labelPair('version', version)},${labelPair('node_version', nodeVersion)}`, 1);
+  const shard = options.shard ?? UNSHARDED;
+  scalar(m.SHARD_INFO, `${labelPair('index', String(shard.index))},${labelPair('count', String(shard.count))}`, 1);
   if (options.eventLoopStall) scalar(m.EVENT_LOOP_STALL, '', options.eventLoopStall());
 }
 

@@ -203,7 +203,16 @@ export const EVENT_LOOP_STALL = def(
     'Longest the event loop was blocked in the last 60 s (a 10 ms timer that fired this much late). ' +
     'Probe timings taken during a stall are too long by up to this much. nodejs_eventloop_lag_* sample differently and can miss a single long stall.',
 );
-export const JOBS = def('imap_exporter_jobs', [], () => 'Configured probe jobs (target and account pairs) the exporter schedules.');
+export const JOBS = def(
+  'imap_exporter_jobs',
+  [],
+  () => 'Probe jobs (target and account pairs) this exporter schedules: all of the config\'s, or with --shard.count this shard\'s share.',
+);
+export const SHARD_INFO = def(
+  'imap_exporter_shard_info',
+  ['index', 'count'],
+  () => 'The share of the config\'s jobs this replica runs (--shard.index of --shard.count; 0 of 1 when not sharded); value always 1.',
+);
 
 /** From a fast local resolve or connect (ms) to a slow LIST or a login behind a remote auth backend (s). */
 export const STAGE_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -19,7 +19,7 @@ function withoutHashSuffix(objects: K8sObject[], generated: string[]): K8sObject
 
 const key = (o: K8sObject): string => `${o.kind}/${o.metadata.name}`;
 
-for (const k of ['standalone', 'sidecar', 'monitoring']) {
+for (const k of ['standalone', 'sidecar', 'sharded', 'monitoring']) {
   test(`kubectl kustomize deploy/kubernetes/${k} renders what the schema checks validated`, () => {
     const r = runTool('kubectl', ['kustomize', repoPath('deploy/kubernetes', k)], 'apt-get install kubernetes-client');
     assert.equal(r.status, 0, r.stderr);

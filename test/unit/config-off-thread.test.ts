@@ -45,6 +45,17 @@ test('gives what a load on the main thread gives, jobs and password readers incl
   assert.equal(await offThread.jobs[0]?.spec.account?.password(), 'not-in-any-output');
 });
 
+test('inline passwords cross from the worker intact, still printing as ***', async () => {
+  const path = join(scratch, 'inline.yaml');
+  await writeFile(path, 'targets:\n  - name: a\n    host: 127.0.0.1\n    accounts:\n      - { username: u, password: s3cret-inline }\n');
+  const loaded = await loadConfigFileOffThread(path);
+  assert.equal(await loaded.jobs[0]?.spec.account?.password(), 's3cret-inline');
+  const source = loaded.config.targets[0]?.accounts[0]?.password;
+  assert.equal(source?.kind, 'inline');
+  assert.doesNotMatch(JSON.stringify(loaded.config), /s3cret-inline/);
+  assert.deepEqual(loaded.warnings, (await loadConfigFile(path)).warnings);
+});
+
 test('a bad file is a ConfigError with every problem at its line, as on the main thread', async () => {
   const path = join(scratch, 'bad.yaml');
   await writeFile(path, 'targets:\n  - name: a\n    host: 127.0.0.1\n    port: 0\n  - name: b\n    hots: x\n');

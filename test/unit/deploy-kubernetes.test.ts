@@ -13,10 +13,12 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { parse, stringify } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { parseDaemonFlags } from '../../src/cli/flags.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
@@ -38,6 +40,7 @@ import {
 type Validator = (obj: K8sObject) => void;
 const validators: Record<string, Validator> = {
   'apps/v1/Deployment': (o) => new Deployment(o as ConstructorParameters<typeof Deployment>[0]).validate(),
+  'apps/v1/StatefulSet': (o) => new StatefulSet(o as ConstructorParameters<typeof StatefulSet>[0]).validate(),
   'v1/ConfigMap': (o) => new ConfigMap(o as ConstructorParameters<typeof ConfigMap>[0]).validate(),
   'v1/Secret': (o) => new Secret(o as ConstructorParameters<typeof Secret>[0]).validate(),
   'v1/Service': (o) => new Service(o as ConstructorParameters<typeof Service>[0]).validate(),
@@ -48,10 +51,19 @@ const validators: Record<string, Validator> = {
     new ServiceMonitor(o as unknown as ConstructorParameters<typeof ServiceMonitor>[0]).validate(),
 };
 
-const KUSTOMIZATIONS = ['standalone', 'sidecar', 'monitoring'] as const;
+const KUSTOMIZATIONS = ['standalone', 'sidecar', 'sharded', 'monitoring'] as const;
 const rendered = Object.fromEntries(
   KUSTOMIZATIONS.map((k) => [k, renderKustomization(repoPath('deploy/kubernetes', k))]),
 ) as Record<(typeof KUSTOMIZATIONS)[number], K8sObject[]>;
+
+/** The one Deployment or StatefulSet of an exporter kustomization. */
+function workloadOf(objects: K8sObject[]): K8sObject {
+  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+  assert.equal(workloads.length, 1, 'one workload');
+  return workloads[0] as K8sObject;
+}
+
+const EXPORTER_ARGS = ['--config.file=/etc/imap_exporter/config.yaml', '--web.listen-address=:10043', '--log.format=json'];
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
@@ -132,22 +144,27 @@ test('the schema validation rejects a broken object (it is not a no-op)', () => 
   assert.throws(() => validators['apps/v1/Deployment']?.(deployment), /containerPort/);
 });
 
-for (const k of ['standalone', 'sidecar'] as const) {
+for (const k of ['standalone', 'sidecar', 'sharded'] as const) {
   test(`${k}: the imap-exporter container is configured as the contract and the policy say`, () => {
     const objects = rendered[k];
-    const deployments = objects.filter((o) => o.kind === 'Deployment');
-    assert.equal(deployments.length, 1);
-    const deployment = deployments[0] as K8sObject;
-    assert.equal((deployment.spec as { replicas: number }).replicas, 1, 'one exporter: a second replica doubles the logins');
+    const deployment = workloadOf(objects);
+    if (k === 'sharded') {
+      assert.equal(deployment.kind, 'StatefulSet');
+      assert.equal((deployment.spec as { replicas: number }).replicas, 3, 'three shards');
+    } else {
+      assert.equal(deployment.kind, 'Deployment');
+      assert.equal((deployment.spec as { replicas: number }).replicas, 1, 'one exporter: a second replica doubles the logins');
+    }
     const pod = podSpecOf(deployment) ?? {};
     assert.deepEqual((pod.securityContext as { seccompProfile?: unknown }).seccompProfile, { type: 'RuntimeDefault' });
     const exporter = containersOf(deployment).find((c) => c.name === 'imap-exporter');
     assert.ok(exporter);
     assert.match(exporter.image, /^imap_exporter:\d+\.\d+\.\d+$/, 'kustomize pins the image tag');
-    assert.deepEqual(exporter.args, ['--config.file=/etc/imap_exporter/config.yaml', '--web.listen-address=:10043', '--log.format=json']);
+    const shardArgs = k === 'sharded' ? ['--shard.from-hostname', '--shard.count=3'] : [];
+    assert.deepEqual(exporter.args, [...EXPORTER_ARGS, ...shardArgs]);
     assert.deepEqual(exporter.ports, [{ name: 'metrics', containerPort: 10043, protocol: 'TCP' }]);
     // The figures come from bench/probe-cost.ts and a measured 500-job daemon (see the manifests).
-    const expected = k === 'standalone'
+    const expected = k !== 'sidecar'
       ? { requests: { cpu: '150m', memory: '192Mi' }, limits: { memory: '384Mi' } }
       : { requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '192Mi' } };
     assert.deepEqual(exporter.resources, expected);
@@ -178,7 +195,7 @@ for (const k of ['standalone', 'sidecar'] as const) {
 
   test(`${k}: every container has resources, probes and a hardened security context; references resolve`, () => {
     const objects = rendered[k];
-    const deployment = objects.find((o) => o.kind === 'Deployment') as K8sObject;
+    const deployment = workloadOf(objects);
     const pod = podSpecOf(deployment) ?? {};
     const volumes = pod.volumes as Volume[];
     for (const c of containersOf(deployment)) {
@@ -206,7 +223,7 @@ for (const k of ['standalone', 'sidecar'] as const) {
     const podLabels = (deployment.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
     for (const [key, value] of Object.entries(spec.selector)) assert.equal(podLabels[key], value, `Service selector ${key}`);
     const selector = (deployment.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
-    for (const [key, value] of Object.entries(selector)) assert.equal(podLabels[key], value, `Deployment selector ${key}`);
+    for (const [key, value] of Object.entries(selector)) assert.equal(podLabels[key], value, `${deployment.kind} selector ${key}`);
     assert.deepEqual(
       spec.ports.find((p) => p.name === 'metrics'),
       { name: 'metrics', port: 10043, targetPort: 'metrics', protocol: 'TCP' },
@@ -214,10 +231,10 @@ for (const k of ['standalone', 'sidecar'] as const) {
   });
 }
 
-for (const [k, probes] of [['standalone', 4], ['sidecar', 1]] as const) {
+for (const [k, probes] of [['standalone', 4], ['sidecar', 1], ['sharded', 4]] as const) {
   test(`${k}: the mounted config passes the exporter's own loader, Secret files in place`, async () => {
     const objects = rendered[k];
-    const deployment = objects.find((o) => o.kind === 'Deployment') as K8sObject;
+    const deployment = workloadOf(objects);
     const exporter = containersOf(deployment).find((c) => c.name === 'imap-exporter') as Container;
     let configText = fileContent(objects, deployment, exporter, '/etc/imap_exporter/config.yaml');
     const config = parse(configText) as ExporterConfig;
@@ -283,17 +300,22 @@ test('monitoring: the ServiceMonitor scrapes the metrics port of both Services, 
   }
 });
 
-test('standalone: the NetworkPolicy lets only Prometheus reach the exporter, on its metrics port', () => {
-  const objects = rendered.standalone;
-  const policy = find(objects, 'NetworkPolicy', 'imap-exporter');
+for (const [k, name] of [['standalone', 'imap-exporter'], ['sharded', 'imap-exporter-sharded']] as const) {
+test(`${k}: the NetworkPolicy lets only Prometheus reach the exporter, on its metrics port`, () => {
+  const objects = rendered[k];
+  const policy = find(objects, 'NetworkPolicy', name);
   const spec = policy.spec as {
     podSelector: { matchLabels: Record<string, string> };
     policyTypes: string[];
     ingress: { from: { namespaceSelector?: unknown; podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: string | number }[] }[];
   };
-  const deployment = find(objects, 'Deployment', 'imap-exporter');
+  const deployment = workloadOf(objects);
   const podLabels = (deployment.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
   for (const [key, value] of Object.entries(spec.podSelector.matchLabels)) assert.equal(podLabels[key], value, `selects the exporter pod: ${key}`);
+  for (const other of KUSTOMIZATIONS.filter((o) => o !== k && o !== 'monitoring')) {
+    const labels = (workloadOf(rendered[other]).spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    assert.ok(Object.entries(spec.podSelector.matchLabels).some(([key, value]) => labels[key] !== value), `does not select the ${other} pods`);
+  }
   assert.deepEqual(spec.policyTypes, ['Ingress']);
   assert.equal(spec.ingress.length, 1);
   const rule = spec.ingress[0];
@@ -301,6 +323,42 @@ test('standalone: the NetworkPolicy lets only Prometheus reach the exporter, on 
   assert.deepEqual(rule?.from, [
     { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
   ], 'one peer: Prometheus pods in monitoring (namespace AND pod selector in one entry)');
+});
+}
+
+test('sharded: a StatefulSet of N pods, each parsing its shard from its name, behind a headless Service every pod of which is scraped once', () => {
+  const objects = rendered.sharded;
+  const statefulSet = find(objects, 'StatefulSet', 'imap-exporter');
+  const spec = statefulSet.spec as { replicas: number; podManagementPolicy: string; serviceName: string };
+  assert.equal(spec.podManagementPolicy, 'Parallel');
+  const exporter = containersOf(statefulSet).find((c) => c.name === 'imap-exporter') as Container;
+  const args = exporter.args as string[];
+  const count = Number(/^--shard\.count=(\d+)$/.exec(args.find((a) => a.startsWith('--shard.count=')) ?? '')?.[1]);
+  assert.equal(count, spec.replicas, '--shard.count equals replicas');
+  assert.ok(args.includes('--shard.from-hostname') && !args.some((a) => a.startsWith('--shard.index')));
+  // What the exporter itself makes of these flags in each pod (named NAME-ORDINAL by the StatefulSet).
+  for (let ordinal = 0; ordinal < spec.replicas; ordinal++) {
+    assert.deepEqual(parseDaemonFlags(args, () => `${statefulSet.metadata.name}-${ordinal}`).shard, { index: ordinal, count });
+  }
+  assert.throws(() => parseDaemonFlags(args, () => `${statefulSet.metadata.name}-${spec.replicas}`), /not below --shard\.count/);
+
+  // The governing Service: headless, in the kustomization, selecting these pods.
+  const service = find(objects, 'Service', spec.serviceName);
+  const serviceSpec = service.spec as { clusterIP?: string; selector: Record<string, string> };
+  assert.equal(serviceSpec.clusterIP, 'None', 'headless');
+  // Its ServiceMonitor selects it (and only it) on port metrics; monitoring's ServiceMonitor does not, or every pod is scraped twice.
+  const monitor = find(objects, 'ServiceMonitor', 'imap-exporter-sharded');
+  const monitorSpec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string; honorLabels: boolean }[] };
+  assert.deepEqual(monitorSpec.endpoints.map((e) => [e.port, e.path, e.honorLabels]), [['metrics', '/metrics', false]]);
+  const selects = (labels: Record<string, string>, by: Record<string, string>) => Object.entries(by).every(([key, value]) => labels[key] === value);
+  assert.ok(selects(service.metadata.labels ?? {}, monitorSpec.selector.matchLabels), 'the ServiceMonitor selects the headless Service');
+  for (const k of ['standalone', 'sidecar'] as const) {
+    const other = rendered[k].find((o) => o.kind === 'Service') as K8sObject;
+    assert.ok(!selects(other.metadata.labels ?? {}, monitorSpec.selector.matchLabels), `it does not select the ${k} Service`);
+  }
+  const shared = find(rendered.monitoring, 'ServiceMonitor', 'imap-exporter').spec as { selector: { matchLabels: Record<string, string> } };
+  assert.ok(!selects(service.metadata.labels ?? {}, shared.selector.matchLabels), "monitoring's ServiceMonitor does not also scrape the shards");
+  assert.match(readRepoFile('deploy/README.md'), /kubectl apply -k deploy\/kubernetes\/sharded/);
 });
 
 test('monitoring: the PrometheusRule carries exactly the groups of deploy/prometheus/rules', () => {

@@ -143,6 +143,7 @@ describe('/metrics collector', () => {
     assert.equal(value(samples, 'imap_exporter_config_last_reload_successful'), 1);
     assert.equal(value(samples, 'imap_exporter_config_last_reload_success_timestamp_seconds'), 1_750_000_000);
     assert.equal(value(samples, 'imap_exporter_build_info', { version: '0.1.0', node_version: 'v20.0.0' }), 1);
+    assert.equal(value(samples, 'imap_exporter_shard_info', { index: '0', count: '1' }), 1, 'present when not sharded');
     assert.ok(select(samples, 'process_cpu_user_seconds_total').length === 1, 'default process metrics');
     assert.equal(types.get('imap_probe_phase_latency_seconds'), 'histogram');
     assert.equal(types.get('imap_probes_total'), 'counter');
