@@ -78,8 +78,9 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   const slots = new ProbeSlots(flags.probeConcurrency, flags.probeConcurrency);
   const scheduler = new Scheduler({
     clock: systemClock,
-    runProbe: (job, signal) => slots.runScheduled(() => runProbe(job.spec, { signal, resolver })),
+    runProbe: (job, signal) => runProbe(job.spec, { signal, resolver }),
     concurrency: flags.probeConcurrency,
+    slots,
     onResult: (job, result) => {
       if (result.exporterFault) onExporterFault(job, result);
       else logResult(logger, job, result, results.record(job, result));

@@ -1,10 +1,11 @@
 /**
  * One budget of probes in flight (--probe.concurrency) shared by the schedule and /probe, so
- * a burst of /probe requests cannot open more upstream connections than the limit allows.
- * Scheduled runs are already bounded by the scheduler's pool and never wait here (they have
- * the schedule to keep); they only count, so /probe gets what they leave. /probe requests
- * beyond the limit wait in a bounded queue, each at most its own deadline.
+ * the exporter never has more upstream connections open than the limit, whoever asked. A
+ * slot coming free goes to the schedule's queue first (it has times to keep), then to the
+ * /probe requests waiting in a bounded queue, each at most its own deadline.
  */
+import type { SharedSlots } from '../scheduler/run-pool.js';
+
 export class ProbeSlotsBusyError extends Error {
   override readonly name = 'ProbeSlotsBusyError';
 }
@@ -14,9 +15,10 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-export class ProbeSlots {
+export class ProbeSlots implements SharedSlots {
   #active = 0;
   readonly #waiters: Waiter[] = [];
+  #onFree: () => void = () => {};
 
   constructor(
     readonly limit: number,
@@ -28,14 +30,26 @@ export class ProbeSlots {
     return this.#active;
   }
 
-  /** A scheduled run: starts now, holds a slot while it runs. */
-  async runScheduled<T>(work: () => Promise<T>): Promise<T> {
+  tryAcquire(): boolean {
+    if (this.#active >= this.limit) return false;
     this.#active += 1;
-    try {
-      return await work();
-    } finally {
-      this.#release();
+    return true;
+  }
+
+  release(): void {
+    this.#active -= 1;
+    this.#onFree(); // the schedule may take it
+    if (this.#active >= this.limit) return;
+    const next = this.#waiters.shift();
+    if (next) {
+      this.#active += 1;
+      next.grant();
     }
+  }
+
+  /** The scheduler's pool: called first whenever a slot comes free. */
+  onFree(listener: () => void): void {
+    this.#onFree = listener;
   }
 
   /**
@@ -44,12 +58,11 @@ export class ProbeSlots {
    */
   async runOnDemand<T>(waitMs: number, work: (waitedMs: number) => Promise<T>): Promise<T> {
     const started = performance.now();
-    if (this.#active >= this.limit) await this.#wait(waitMs);
-    else this.#active += 1;
+    if (!this.tryAcquire()) await this.#wait(waitMs);
     try {
       return await work(performance.now() - started);
     } finally {
-      this.#release();
+      this.release();
     }
   }
 
@@ -70,12 +83,5 @@ export class ProbeSlots {
       };
       this.#waiters.push(waiter);
     });
-  }
-
-  /** Hands the slot straight to the first waiter, if any. */
-  #release(): void {
-    const next = this.#waiters.shift();
-    if (next) next.grant();
-    else this.#active -= 1;
   }
 }

@@ -23,10 +23,23 @@ export class RunAbortedError extends Error {
   }
 }
 
+/**
+ * A budget of probes in flight that the schedule shares with others (/probe, probe/slots.ts):
+ * a run starts only with a slot from it, and a slot coming free is offered to the schedule first.
+ */
+export interface SharedSlots {
+  tryAcquire(): boolean;
+  release(): void;
+  /** `listener` is called whenever a slot comes free, before anyone else may take it. */
+  onFree(listener: () => void): void;
+}
+
 export interface RunPoolOptions {
   clock: Clock;
   runProbe: SchedulerRunProbe;
   concurrency: number;
+  /** Also needed to start a run; undefined: only `concurrency` bounds the pool. */
+  slots?: SharedSlots;
   onResult: (job: ProbeJob, result: ProbeResult) => void;
   log: SchedulerLogger;
   deadlineGraceMs: number;
@@ -60,7 +73,9 @@ export class RunPool {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly o: RunPoolOptions) {}
+  constructor(private readonly o: RunPoolOptions) {
+    o.slots?.onFree(() => this.pump());
+  }
 
   inFlight(): number {
     return this.runningCount;
@@ -135,9 +150,14 @@ export class RunPool {
 
   private pump(): void {
     while (!this.closed && this.runningCount < this.o.concurrency) {
-      const run = this.queue.shift();
+      const run = this.queue.peek();
       if (run === undefined) return;
-      if (run.phase !== 'queued') continue; // cancelled while it waited
+      if (run.phase !== 'queued') {
+        this.queue.shift(); // cancelled while it waited
+        continue;
+      }
+      if (this.o.slots && !this.o.slots.tryAcquire()) return; // pumped again when a slot comes free
+      this.queue.shift();
       this.queuedCount -= 1;
       this.start(run);
     }
@@ -209,7 +229,8 @@ export class RunPool {
     run.deadline = run.abandon = undefined;
     this.runningCount -= 1;
     this.release(run);
-    this.pump();
+    if (this.o.slots) this.o.slots.release(); // pumps this pool first
+    else this.pump();
     if (this.runningCount === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

@@ -1,9 +1,9 @@
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { RunPool, type SchedulerLogger, type SchedulerRunProbe } from './run-pool.js';
+import { RunPool, type SchedulerLogger, type SchedulerRunProbe, type SharedSlots } from './run-pool.js';
 import { nextAlignedAt, phaseOffsetMs } from './spread.js';
 
-export { RunAbortedError, type AbortWhy, type SchedulerLogger, type SchedulerRunProbe } from './run-pool.js';
+export { RunAbortedError, type AbortWhy, type SchedulerLogger, type SchedulerRunProbe, type SharedSlots } from './run-pool.js';
 
 export type SkipReason = 'overlap';
 
@@ -12,6 +12,8 @@ export interface SchedulerOptions {
   runProbe: SchedulerRunProbe;
   /** At most this many runProbe calls in flight; the rest wait FIFO. */
   concurrency: number;
+  /** A budget shared with /probe: a run also needs a slot from it (it gets freed slots first). */
+  slots?: SharedSlots;
   onResult: (job: ProbeJob, result: ProbeResult) => void;
   onSkip?: (job: ProbeJob, why: SkipReason) => void;
   logger?: SchedulerLogger;
@@ -74,6 +76,7 @@ export class Scheduler {
       clock: options.clock,
       runProbe: options.runProbe,
       concurrency,
+      ...(options.slots && { slots: options.slots }),
       onResult: options.onResult,
       log: this.log,
       deadlineGraceMs: options.deadlineGraceMs ?? 1000,

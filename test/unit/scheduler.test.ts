@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { ProbeJob, ProbeResult } from '../../src/probe/types.js';
 import { RunAbortedError, Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 import { phaseOffsetMs } from '../../src/scheduler/spread.js';
-import { FakeClock } from '../fakes/fake-clock.js';
+import { FakeClock, flushPromises } from '../fakes/fake-clock.js';
+import { ProbeSlots } from '../../src/probe/slots.js';
 
 const START = Date.UTC(2025, 0, 1);
 
@@ -143,6 +144,37 @@ describe('Scheduler', () => {
     assert.ok(maxQueued > 0, 'the limit was actually reached');
     assert.ok(h.skips.length > 0, 'jobs still queued when due again are skipped');
     await h.shutdown();
+  });
+
+  it('shares its budget with /probe: never more runs than the shared slots allow, and a freed slot goes to the schedule first', async () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `job-${i}`);
+    const slots = new ProbeSlots(3, 10);
+    const h = harness(Object.fromEntries(keys.map((k) => [k, 700])), { concurrency: 3, slots });
+    // Two on-demand probes hold two of the three slots until released by hand.
+    const releases: (() => void)[] = [];
+    const onDemand = [0, 1].map(() => slots.runOnDemand(60_000, () => new Promise<void>((resolve) => releases.push(resolve))));
+    await flushPromises();
+    assert.equal(slots.active, 2);
+    h.scheduler.setJobs(keys.map((k) => makeJob(k, 1_000)));
+    let most = 0;
+    for (let t = 0; t < 3_000; t += 50) {
+      await h.clock.advance(50);
+      assert.ok(slots.active <= 3, `${slots.active} slots taken`);
+      most = Math.max(most, h.scheduler.inFlight());
+    }
+    assert.equal(most, 1, 'the schedule ran in the one slot left');
+    assert.ok(h.scheduler.queued() > 0, 'the rest of the schedule waited');
+    // A third /probe now queues behind the schedule: a freed slot goes to the scheduled run waiting.
+    const third = slots.runOnDemand(60_000, () => Promise.resolve('third'));
+    releases.shift()!();
+    await flushPromises();
+    assert.equal(h.scheduler.inFlight(), 2, 'the freed slot went to the schedule');
+    assert.equal(slots.active, 3);
+    releases.shift()!();
+    await Promise.all(onDemand);
+    await h.shutdown();
+    assert.equal(await third, 'third', 'the /probe waiting got a slot once the schedule stopped');
+    assert.equal(slots.active, 0);
   });
 
   it('starts queued runs in the order they became due', async () => {
