@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import { createMetricsRegistry } from './metrics/collector.js';
 import { EventLoopStallMonitor } from './metrics/event-loop-stall.js';
 import { exporterErrorsCounter } from './metrics/exporter-errors.js';
+import { scheduleLatenessHistogram } from './metrics/schedule-lateness.js';
 import { OnDemandProber } from './probe/on-demand.js';
 import { STAGES } from './probe/stages.js';
 import { runProbe } from './probe/run-probe.js';
@@ -63,6 +64,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     }),
   });
   const exporterErrors = exporterErrorsCounter(registry);
+  const lateness = scheduleLatenessHistogram(registry);
   const onExporterFault = (job: ProbeJob, result: ProbeResult) => {
     exporterErrors.inc({ kind: 'fd_exhausted' });
     logger.error(
@@ -76,6 +78,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     clock: systemClock,
     runProbe: (job, signal) => slots.runScheduled(() => runProbe(job.spec, { signal, resolver })),
     concurrency: flags.probeConcurrency,
+    onStart: (_job, lateMs) => lateness.observe(lateMs / 1000),
     onResult: (job, result) => {
       if (result.exporterFault) onExporterFault(job, result);
       else logResult(logger, job, result, results.record(job, result));
