@@ -1,16 +1,18 @@
 import type { ProbeResult } from '../probe/types.js';
 import type { MetricDef } from './definitions.js';
-import { groupLines, type Emit, type ExpositionText } from './exposition.js';
+import { groupLines, textBytes, type Emit, type ExpositionText } from './exposition.js';
 
 /** How a per-probe metric reads one ProbeResult (see series.ts). */
 export type Extract = (result: ProbeResult, emit: Emit) => void;
 
 export type SeriesTable = ReadonlyArray<readonly [MetricDef, Extract]>;
 
-interface Block {
-  result: ProbeResult;
-  /** Per family of the table, the result's lines ('' for none). */
-  lines: readonly string[];
+/** One result's lines of every family of the table, as UTF-8 one after another. */
+export interface Block {
+  readonly result: ProbeResult;
+  readonly bytes: Buffer;
+  /** Family i's lines are bytes[starts[i], starts[i + 1]); one entry more than the table. */
+  readonly starts: readonly number[];
 }
 
 /**
@@ -30,21 +32,33 @@ export class ResultBlocks {
     this.#series = series;
   }
 
-  /** The lines of `result` for each family in table order ('' where it has none). */
-  of(base: string, result: ProbeResult): readonly string[] {
+  /** The lines of `result` for each family in table order (see Block). */
+  of(base: string, result: ProbeResult): Block {
     let block = this.#blocks.get(base);
     if (block?.result !== result) {
-      const lines = this.#series.map(([def, extract]) => groupLines(def.name, base, result, extract));
-      block = { result, lines };
+      block = render(this.#series, base, result);
       this.#blocks.set(base, block);
     }
-    return block.lines;
+    return block;
   }
 
   /** Forgets every block whose base is not in `keep` (jobs or targets gone from the config). */
   retain(keep: ReadonlySet<string>): void {
     for (const base of this.#blocks.keys()) if (!keep.has(base)) this.#blocks.delete(base);
   }
+}
+
+function render(series: SeriesTable, base: string, result: ProbeResult): Block {
+  const starts = [0];
+  let text = '';
+  let bytes = 0;
+  for (const [def, extract] of series) {
+    const lines = groupLines(def.name, base, result, extract);
+    text += lines;
+    bytes += Buffer.byteLength(lines);
+    starts.push(bytes);
+  }
+  return { result, bytes: textBytes(text), starts };
 }
 
 /** One gauge family per entry of the table, each over `groups` of (formatted base labels, result). */
@@ -55,8 +69,10 @@ export async function writeBlocks(
   help: (def: MetricDef) => string,
   groups: ReadonlyArray<readonly [string, ProbeResult]>,
 ): Promise<void> {
+  // Looked up once, not once per family: a Map lookup by a 50-character key is not free 180,000 times.
+  const resolved = groups.map(([base, result]) => blocks.of(base, result));
   for (const [index, [def]] of series.entries()) {
     out.family(def.name, help(def), 'gauge');
-    await out.each(groups, ([base, result]) => out.append(blocks.of(base, result)[index] as string));
+    await out.each(resolved, ({ bytes, starts }) => out.appendBytes(bytes, starts[index], starts[index + 1]));
   }
 }
