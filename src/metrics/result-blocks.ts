@@ -1,15 +1,16 @@
 import type { ProbeResult } from '../probe/types.js';
 import type { MetricDef } from './definitions.js';
-import { groupLines, textBytes, type Emit, type ExpositionText } from './exposition.js';
+import { groupLines, textBytes, type Emit, type ExpositionText, type MetricType } from './exposition.js';
 
-/** How a per-probe metric reads one ProbeResult (see series.ts). */
-export type Extract = (result: ProbeResult, emit: Emit) => void;
+/** How a per-probe metric reads one ProbeResult (see series.ts), or a family another source of a job's values. */
+export type Extract<T = ProbeResult> = (source: T, emit: Emit) => void;
 
-export type SeriesTable = ReadonlyArray<readonly [MetricDef, Extract]>;
+export type SeriesTable<T = ProbeResult> = ReadonlyArray<readonly [MetricDef, Extract<T>]>;
 
-/** One result's lines of every family of the table, as UTF-8 one after another. */
+/** One source's lines of every family of the table, as UTF-8 one after another. */
 export interface Block {
-  readonly result: ProbeResult;
+  readonly source: unknown;
+  readonly stamp: unknown;
   readonly bytes: Buffer;
   /** Family i's lines are bytes[starts[i], starts[i + 1]); one entry more than the table. */
   readonly starts: readonly number[];
@@ -21,22 +22,23 @@ export interface Block {
  * every few seconds, so a scrape mostly copies text it already has instead of
  * formatting ~50 lines per job again. Keyed by the formatted base labels (one job or
  * one target each); a result object is never changed once recorded, so a different
- * one is what makes a block stale. (Not a WeakMap on the result: with 10,000s of
- * entries its ephemeron bookkeeping made every garbage collection slower.)
+ * one is what makes a block stale; a source that changes in place (a job's counters)
+ * comes with a `stamp` that changes with it. (Not a WeakMap on the result: with
+ * 10,000s of entries its ephemeron bookkeeping made every garbage collection slower.)
  */
-export class ResultBlocks {
-  readonly #series: SeriesTable;
+export class ResultBlocks<T = ProbeResult> {
+  readonly #series: SeriesTable<T>;
   readonly #blocks = new Map<string, Block>();
 
-  constructor(series: SeriesTable) {
+  constructor(series: SeriesTable<T>) {
     this.#series = series;
   }
 
-  /** The lines of `result` for each family in table order (see Block). */
-  of(base: string, result: ProbeResult): Block {
+  /** The lines of `source` for each family in table order (see Block). */
+  of(base: string, source: T, stamp?: unknown): Block {
     let block = this.#blocks.get(base);
-    if (block?.result !== result) {
-      block = render(this.#series, base, result);
+    if (block === undefined || block.source !== source || block.stamp !== stamp) {
+      block = render(this.#series, base, source, stamp);
       this.#blocks.set(base, block);
     }
     return block;
@@ -48,31 +50,32 @@ export class ResultBlocks {
   }
 }
 
-function render(series: SeriesTable, base: string, result: ProbeResult): Block {
+function render<T>(series: SeriesTable<T>, base: string, source: T, stamp: unknown): Block {
   const starts = [0];
   let text = '';
   let bytes = 0;
   for (const [def, extract] of series) {
-    const lines = groupLines(def.name, base, result, extract);
+    const lines = groupLines(def.name, base, source, extract);
     text += lines;
     bytes += Buffer.byteLength(lines);
     starts.push(bytes);
   }
-  return { result, bytes: textBytes(text), starts };
+  return { source, stamp, bytes: textBytes(text), starts };
 }
 
-/** One gauge family per entry of the table, each over `groups` of (formatted base labels, result). */
-export async function writeBlocks(
+/** One family per entry of the table, each over `groups` of (formatted base labels, source[, stamp]). */
+export async function writeBlocks<T>(
   out: ExpositionText,
-  blocks: ResultBlocks,
-  series: SeriesTable,
+  blocks: ResultBlocks<T>,
+  series: SeriesTable<T>,
   help: (def: MetricDef) => string,
-  groups: ReadonlyArray<readonly [string, ProbeResult]>,
+  groups: ReadonlyArray<readonly [string, T, unknown?]>,
+  type: MetricType = 'gauge',
 ): Promise<void> {
   // Looked up once, not once per family: a Map lookup by a 50-character key is not free 180,000 times.
-  const resolved = groups.map(([base, result]) => blocks.of(base, result));
+  const resolved = groups.map(([base, source, stamp]) => blocks.of(base, source, stamp));
   for (const [index, [def]] of series.entries()) {
-    out.family(def.name, help(def), 'gauge');
+    out.family(def.name, help(def), type);
     await out.each(resolved, ({ bytes, starts }) => out.appendBytes(bytes, starts[index], starts[index + 1]));
   }
 }
