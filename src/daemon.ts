@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import { createMetricsRegistry } from './metrics/collector.js';
 import { EventLoopStallMonitor } from './metrics/event-loop-stall.js';
 import { exporterErrorsCounter } from './metrics/exporter-errors.js';
+import { scheduleLatenessHistogram } from './metrics/schedule-lateness.js';
 import { OnDemandProber } from './probe/on-demand.js';
 import { STAGES } from './probe/stages.js';
 import { runProbe } from './probe/run-probe.js';
@@ -67,6 +68,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     }),
   });
   const exporterErrors = exporterErrorsCounter(registry);
+  const lateness = scheduleLatenessHistogram(registry);
   const onExporterFault = (job: ProbeJob, result: ProbeResult) => {
     exporterErrors.inc({ kind: 'fd_exhausted' });
     logger.error(
@@ -81,6 +83,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     runProbe: (job, signal) => runProbe(job.spec, { signal, resolver }),
     concurrency: flags.probeConcurrency,
     slots,
+    onStart: (_job, lateMs) => lateness.observe(lateMs / 1000),
     onResult: (job, result) => {
       if (result.exporterFault) onExporterFault(job, result);
       else logResult(logger, job, result, results.record(job, result));

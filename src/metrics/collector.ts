@@ -5,8 +5,8 @@ import type { JobResults, ResultStore } from '../scheduler/results.js';
 import { UNSHARDED, type Shard } from '../scheduler/shard.js';
 import * as m from './definitions.js';
 import type { MetricDef } from './definitions.js';
-import { labelPair, TextRegistry, type Emit, type ExpositionText, type MetricType } from './exposition.js';
-import { ResultBlocks } from './result-blocks.js';
+import { labelPair, TextRegistry, type ExpositionText } from './exposition.js';
+import { ResultBlocks, writeBlocks, type SeriesTable } from './result-blocks.js';
 import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges, writeIntervals } from './series.js';
 import { StageLatencyHistogram } from './stage-latency.js';
 
@@ -37,6 +37,28 @@ export interface MetricsRegistryOptions {
   latencyPhases?: () => readonly Stage[];
 }
 
+type JobState = JobResults | undefined;
+
+// What accumulates per job (undefined: no result yet), pre-rendered like the per-probe
+// series and made again when the job's state changes (JobResults.version).
+const STATE_GAUGES: SeriesTable<JobState> = [
+  [m.LAST_RUN, (state, emit) => {
+    if (state?.latest) emit('', state.latest.endedAt / 1000);
+  }],
+  [m.LAST_SUCCESS, (state, emit) => {
+    if (state?.lastSuccessAt !== undefined) emit('', state.lastSuccessAt / 1000);
+  }],
+];
+const STATE_COUNTERS: SeriesTable<JobState> = [
+  // Configured jobs start at 0, so the first probe shows up in rate() and increase().
+  [m.PROBES_TOTAL, (state, emit) => emit('', state?.probesTotal ?? 0)],
+  [m.FAILURES_TOTAL, (state, emit) => {
+    // One entry per (stage, reason) in the store, so no label set repeats.
+    for (const f of state?.failures ?? []) emit(`,${labelPair('phase', f.stage)},${labelPair('reason', f.reason)}`, f.count);
+  }],
+  [m.SKIPPED_TOTAL, (state, emit) => emit('', state?.skippedTotal ?? 0)],
+];
+
 /** One scrape's view of (current config × latest results). */
 interface Snapshot {
   /** Each configured job once, with its formatted target and account labels. */
@@ -64,6 +86,8 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegi
   const latencyPhases = phaseSet(options.latencyPhases ?? (() => STAGES));
   const jobBlocks = new ResultBlocks(JOB_SERIES);
   const targetBlocks = new ResultBlocks(TARGET_SERIES);
+  const stateGauges = new ResultBlocks(STATE_GAUGES);
+  const stateCounters = new ResultBlocks(STATE_COUNTERS);
   options.results.subscribe({
     recorded(job, result) {
       const phases = latencyPhases();
@@ -74,7 +98,8 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegi
     },
     retained(jobs) {
       latency.retain(new Set(jobs.map((job) => job.target)), latencyPhases());
-      jobBlocks.retain(new Set(jobs.map((job) => jobBase(job.target, job.account))));
+      const bases = new Set(jobs.map((job) => jobBase(job.target, job.account)));
+      for (const blocks of [jobBlocks, stateGauges, stateCounters]) blocks.retain(bases);
       targetBlocks.retain(new Set(jobs.map((job) => targetBase(job.target))));
     },
   });
@@ -86,21 +111,11 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegi
     latency.retain(snapshot.configuredTargets, latencyPhases());
     await writeGauges(out, JOB_SERIES, 'scheduled', latestOfJobs(snapshot), jobBlocks);
     await writeIntervals(out, 'scheduled', snapshot.jobs.map((j) => [j.base, j] as const));
-    await perJob(out, m.LAST_RUN, 'gauge', snapshot, (state, emit) => {
-      if (state?.latest) emit('', state.latest.endedAt / 1000);
-    });
-    await perJob(out, m.LAST_SUCCESS, 'gauge', snapshot, (state, emit) => {
-      if (state?.lastSuccessAt !== undefined) emit('', state.lastSuccessAt / 1000);
-    });
+    const states = snapshot.jobs.map(({ base, state }) => [base, state, state?.version] as const);
+    await writeBlocks(out, stateGauges, STATE_GAUGES, help, states);
     const targets = [...snapshot.targets].map(([target, result]) => [targetBase(target), result] as const);
     await writeGauges(out, TARGET_SERIES, 'scheduled', targets, targetBlocks);
-    // Configured jobs start at 0, so the first probe shows up in rate() and increase().
-    await perJob(out, m.PROBES_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.probesTotal ?? 0));
-    await perJob(out, m.FAILURES_TOTAL, 'counter', snapshot, (state, emit) => {
-      // One entry per (stage, reason) in the store, so no label set repeats.
-      for (const f of state?.failures ?? []) emit(`,${labelPair('phase', f.stage)},${labelPair('reason', f.reason)}`, f.count);
-    });
-    await perJob(out, m.SKIPPED_TOTAL, 'counter', snapshot, (state, emit) => emit('', state?.skippedTotal ?? 0));
+    await writeBlocks(out, stateCounters, STATE_COUNTERS, help, states, 'counter');
     await latency.writeTo(out);
     writeExporterFamilies(out, options, snapshot.jobs.length);
   });
@@ -125,16 +140,8 @@ function writeExporterFamilies(out: ExpositionText, options: MetricsRegistryOpti
   if (options.eventLoopStall) scalar(m.EVENT_LOOP_STALL, '', options.eventLoopStall());
 }
 
-/** A family with one group per configured job; `write` gets the job's state (undefined before its first result). */
-function perJob(
-  out: ExpositionText,
-  def: MetricDef,
-  type: MetricType,
-  snapshot: Snapshot,
-  write: (state: JobResults | undefined, emit: Emit) => void,
-): Promise<void> {
-  const family = out.family(def.name, def.help('scheduled'), type);
-  return out.each(snapshot.jobs, ({ base, state }) => family.group(base, state, write));
+function help(def: MetricDef): string {
+  return def.help('scheduled');
 }
 
 /** The selected phases as a set, made again only when the config's list (a new array at each load) changes. */

@@ -20,7 +20,7 @@ export type MetricType = 'gauge' | 'counter' | 'histogram';
 
 const LABEL_ESCAPE = /[\\\n"]/;
 const HELP_ESCAPE = /[\\\n]/;
-const CHUNK = 64 * 1024; // characters gathered before they go to the sink
+const CHUNK = 64 * 1024; // bytes gathered before they go to the sink
 /** The longest the render holds the event loop before probes and other requests get a turn. */
 const SLICE_MS = 8;
 /** Items written between two looks at the clock (performance.now() is cheap, not free). */
@@ -57,15 +57,15 @@ export function familyHeader(name: string, help: string, type: MetricType): stri
 
 /** Where the text goes, chunk by chunk. */
 export interface ChunkSink {
-  /** Takes a chunk; false asks the writer to wait for `drained()` before the next. */
-  write(chunk: string): boolean;
+  /** Takes a chunk (UTF-8, never touched again by the writer); false asks it to wait for `drained()` before the next. */
+  write(chunk: Buffer): boolean;
   /** Resolves once the sink takes more. */
   drained(): Promise<void>;
 }
 
 /**
- * A sink that keeps everything, as UTF-8 in a growing buffer (not as one string per
- * line, which made the garbage collector the main cost): /probe, tests, benchmarks.
+ * A sink that keeps everything, in a growing buffer (not as one string per line,
+ * which made the garbage collector the main cost): /probe, tests, benchmarks.
  */
 export class BufferSink implements ChunkSink {
   #buffer: Buffer;
@@ -75,14 +75,14 @@ export class BufferSink implements ChunkSink {
     this.#buffer = Buffer.allocUnsafe(Math.max(64 * 1024, sizeHint));
   }
 
-  write(chunk: string): boolean {
-    const needed = this.#length + chunk.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  write(chunk: Buffer): boolean {
+    const needed = this.#length + chunk.length;
     if (needed > this.#buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
       this.#buffer.copy(grown, 0, 0, this.#length);
       this.#buffer = grown;
     }
-    this.#length += this.#buffer.write(chunk, this.#length, 'utf8');
+    this.#length += chunk.copy(this.#buffer, this.#length);
     return true;
   }
 
@@ -100,13 +100,28 @@ export class BufferSink implements ChunkSink {
 }
 
 /**
- * The text of a whole exposition as it is written, passed on to a sink in chunks.
- * Families are written one after another; a large one goes through `each`, which
- * lets the event loop run between slices: await it before starting the next family.
+ * Text as UTF-8 bytes of its own, exactly as long as it needs: what a pre-rendered
+ * block is kept as. Outside the JavaScript heap, it costs the garbage collector
+ * nothing to keep (as tens of MB of strings, built by `+=` into ropes of ~40 bytes a
+ * node, it cost a major collection hundreds of ms), and a scrape copies it as it is,
+ * instead of encoding 50 MB of strings again.
+ */
+export function textBytes(text: string): Buffer {
+  // allocUnsafeSlow: not a slice of the shared pool, which one live block would keep whole.
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  bytes.write(text, 0, 'utf8');
+  return bytes;
+}
+
+/**
+ * The text of a whole exposition as it is written, passed on to a sink in chunks of
+ * UTF-8. Families are written one after another; a large one goes through `each`,
+ * which lets the event loop run between slices: await it before starting the next family.
  */
 export class ExpositionText {
   readonly #sink: ChunkSink;
-  #pending = '';
+  #chunk = Buffer.allocUnsafe(CHUNK);
+  #used = 0;
   #started = false;
   #full = false;
   #sliceStart = performance.now();
@@ -133,8 +148,23 @@ export class ExpositionText {
   }
 
   append(text: string): void {
-    this.#pending += text;
-    if (this.#pending.length >= CHUNK) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, or the chunk goes first.
+    if (this.#used + text.length * 3 > CHUNK) {
+      this.flush();
+      if (text.length * 3 > CHUNK) return this.#hand(Buffer.from(text, 'utf8'));
+    }
+    this.#used += this.#chunk.write(text, this.#used, 'utf8');
+  }
+
+  /** Bytes `start` to `end` of UTF-8 text (a pre-rendered block, see textBytes), copied as they are. */
+  appendBytes(bytes: Buffer, start = 0, end = bytes.length): void {
+    const length = end - start;
+    if (length === 0) return;
+    if (this.#used + length > CHUNK) {
+      this.flush();
+      if (length > CHUNK) return this.#hand(bytes.subarray(start, end)); // a block is never changed, so it can go as is
+    }
+    this.#used += bytes.copy(this.#chunk, this.#used, start, end);
   }
 
   /**
@@ -171,9 +201,15 @@ export class ExpositionText {
 
   /** Passes what is pending to the sink; call once at the end. */
   flush(): void {
-    if (this.#pending === '') return;
-    if (!this.#sink.write(this.#pending)) this.#full = true;
-    this.#pending = '';
+    if (this.#used === 0) return;
+    const chunk = this.#chunk.subarray(0, this.#used);
+    this.#chunk = Buffer.allocUnsafe(CHUNK); // the sink may hold on to the last one
+    this.#used = 0;
+    this.#hand(chunk);
+  }
+
+  #hand(chunk: Buffer): void {
+    if (!this.#sink.write(chunk)) this.#full = true;
   }
 
   /** The text so far, when written without a sink of one's own. */

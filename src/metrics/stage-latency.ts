@@ -1,5 +1,5 @@
 import type { Stage } from '../probe/stages.js';
-import { formatValue, labelPair, type ExpositionText } from './exposition.js';
+import { formatValue, labelPair, textBytes, type ExpositionText } from './exposition.js';
 
 interface Series {
   target: string;
@@ -10,8 +10,8 @@ interface Series {
   counts: number[];
   sum: number;
   count: number;
-  /** The series' lines as last written; dropped by an observation. */
-  text: string | undefined;
+  /** The series' lines as last written (UTF-8); dropped by an observation. */
+  text: Buffer | undefined;
 }
 
 /**
@@ -68,7 +68,7 @@ export class StageLatencyHistogram {
   /** Writes the family; a series not observed since the previous scrape is written from the text it had then. */
   async writeTo(out: ExpositionText): Promise<void> {
     out.family(this.#name, this.#help, 'histogram');
-    await out.each(this.#series.values(), (series) => out.append((series.text ??= this.#lines(series))));
+    await out.each(this.#series.values(), (series) => out.appendBytes((series.text ??= textBytes(this.#lines(series)))));
   }
 
   #lines({ labels, counts, sum, count }: Series): string {

@@ -29,6 +29,8 @@ export interface JobResults {
   readonly lastSuccessAt?: number;
   /** Runs skipped because the previous run of this job was still going. */
   readonly skippedTotal: number;
+  /** Grows whenever anything above changes (this object is updated in place). */
+  readonly version: number;
 }
 
 /** What `record` tells the caller, so it can log a state change once. */
@@ -62,6 +64,7 @@ interface MutableJobResults {
   failures: MutableFailureCount[];
   lastSuccessAt?: number;
   skippedTotal: number;
+  version: number;
 }
 
 /**
@@ -78,6 +81,7 @@ export class ResultStore {
     const previous = entry.latest?.success;
     entry.latest = result;
     entry.probesTotal += 1;
+    entry.version += 1;
     if (result.success) {
       entry.lastSuccessAt = result.endedAt;
     } else {
@@ -92,7 +96,9 @@ export class ResultStore {
 
   /** A run was due while the previous one of the same job was still running. */
   recordSkipped(job: ProbeJob): void {
-    this.#entry(job).skippedTotal += 1;
+    const entry = this.#entry(job);
+    entry.skippedTotal += 1;
+    entry.version += 1;
   }
 
   /**
@@ -139,7 +145,7 @@ export class ResultStore {
   #entry(job: ProbeJob): MutableJobResults {
     let entry = this.#jobs.get(job.key);
     if (!entry) {
-      entry = { key: job.key, target: job.target, probesTotal: 0, failures: [], skippedTotal: 0 };
+      entry = { key: job.key, target: job.target, probesTotal: 0, failures: [], skippedTotal: 0, version: 0 };
       if (job.account !== undefined) entry.account = job.account;
       this.#jobs.set(job.key, entry);
     }

@@ -41,6 +41,8 @@ export interface RunPoolOptions {
   /** Also needed to start a run; undefined: only `concurrency` bounds the pool. */
   slots?: SharedSlots;
   onResult: (job: ProbeJob, result: ProbeResult) => void;
+  /** As a run starts: how late (ms) against its slot, timer delay and wait for a free slot together. */
+  onStart?: (job: ProbeJob, lateMs: number) => void;
   log: SchedulerLogger;
   deadlineGraceMs: number;
   abandonAfterMs: number;
@@ -51,6 +53,8 @@ interface Run {
   /** Read when a slot frees up, so a queued run starts with the latest spec. */
   currentJob: () => ProbeJob;
   job: ProbeJob | undefined;
+  /** Epoch ms of the slot it was due in. */
+  dueAt: number;
   controller: AbortController;
   phase: 'queued' | 'running' | 'done';
   /** Its result, if any, is not delivered: job removed, exporter stopping, or abandoned. */
@@ -85,13 +89,14 @@ export class RunPool {
     return this.queuedCount;
   }
 
-  /** Queues a run of the job; false, and nothing queued, while the key has a run queued or in flight. */
-  submit(key: string, currentJob: () => ProbeJob): boolean {
+  /** Queues a run of the job due at `dueAt`; false, and nothing queued, while the key has a run queued or in flight. */
+  submit(key: string, currentJob: () => ProbeJob, dueAt: number): boolean {
     if (this.closed || this.active.has(key)) return false;
     const run: Run = {
       key,
       currentJob,
       job: undefined,
+      dueAt,
       controller: new AbortController(),
       phase: 'queued',
       cancelled: false,
@@ -169,6 +174,11 @@ export class RunPool {
     run.phase = 'running';
     run.job = job;
     this.runningCount += 1;
+    try {
+      this.o.onStart?.(job, Math.max(0, clock.now() - run.dueAt)); // a wall clock stepped back is not "early"
+    } catch (error) {
+      log.error({ job: run.key, err: error }, 'onStart threw');
+    }
     const limitMs = job.spec.timeoutMs + this.o.deadlineGraceMs;
     run.deadline = clock.setTimeout(() => {
       run.deadline = undefined;

@@ -16,6 +16,8 @@ export interface SchedulerOptions {
   slots?: SharedSlots;
   onResult: (job: ProbeJob, result: ProbeResult) => void;
   onSkip?: (job: ProbeJob, why: SkipReason) => void;
+  /** As each run starts, how many ms after its slot (imap_exporter_schedule_lateness_seconds). */
+  onStart?: (job: ProbeJob, lateMs: number) => void;
   logger?: SchedulerLogger;
   /** Added to spec.timeoutMs before the scheduler aborts a run itself. Default 1000. */
   deadlineGraceMs?: number;
@@ -78,6 +80,7 @@ export class Scheduler {
       concurrency,
       ...(options.slots && { slots: options.slots }),
       onResult: options.onResult,
+      onStart: options.onStart,
       log: this.log,
       deadlineGraceMs: options.deadlineGraceMs ?? 1000,
       abandonAfterMs: options.abandonAfterMs ?? 2000,
@@ -168,8 +171,9 @@ export class Scheduler {
   private onDue(state: JobState): void {
     state.timer = undefined;
     if (this.stopped || this.jobs.get(state.job.key) !== state) return;
+    const dueAt = state.dueAt;
     this.arm(state, this.followingRun(state));
-    if (this.pool.submit(state.job.key, () => state.job)) return;
+    if (this.pool.submit(state.job.key, () => state.job, dueAt)) return;
     const job = state.job;
     this.log.warn(
       { job: job.key, inFlight: this.pool.inFlight(), queued: this.pool.queued() },

@@ -60,6 +60,15 @@ describe('imap_exporter daemon against a real Dovecot', () => {
     assert.ok(value(samples, 'imap_probe_last_success_timestamp_seconds', alice)! > Date.now() / 1000 - 60);
   });
 
+  it('counts every scheduled start in imap_exporter_schedule_lateness_seconds', async () => {
+    const samples = await scrapeUntil('alice to pass', (s) => value(s, 'imap_probe_success', alice) === 1);
+    const started = value(samples, 'imap_exporter_schedule_lateness_seconds_count', {})!;
+    const probed = select(samples, 'imap_probes_total').reduce((sum, s) => sum + s.value, 0);
+    // Every recorded probe started first; runs in flight at the scrape have started but not ended.
+    assert.ok(started >= probed && probed >= 1, `${started} starts, ${probed} probes recorded`);
+    assert.equal(value(samples, 'imap_exporter_schedule_lateness_seconds_bucket', { le: '+Inf' }), started);
+  });
+
   it('exports the mailbox and folder facts of the test Maildir', async () => {
     const samples = await scrapeUntil(
       'alice and the implicit-TLS target to pass',

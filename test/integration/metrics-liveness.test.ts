@@ -12,7 +12,7 @@ import { makeJobs, makeResult } from '../fixtures/sample-results.js';
 
 const JOBS = 2_000;
 // Generous on purpose: a coarse liveness property on a loaded 2-core machine (where a
-// scavenge alone was seen taking 100 ms of wall time), not a benchmark: bench/scale.ts
+// scavenge alone was seen taking 100 ms of wall time), not a benchmark: bench/scale-run.ts
 // measures the stall (a synchronous render of 10,000 jobs held the loop 0.5-0.7 s).
 const MAX_WAIT_MS = 1_000;
 

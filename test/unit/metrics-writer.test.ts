@@ -10,6 +10,7 @@ import {
   formatValue,
   labelPair,
   TextRegistry,
+  textBytes,
 } from '../../src/metrics/exposition.js';
 import { StageLatencyHistogram } from '../../src/metrics/stage-latency.js';
 import { STAGE_LATENCY_BUCKETS } from '../../src/metrics/definitions.js';
@@ -79,6 +80,28 @@ describe('exposition text writer', () => {
     assert.equal(sink.byteLength, Buffer.byteLength(expected));
   });
 
+  it('copies pre-rendered UTF-8 blocks as they are: ranges, chunk boundaries, a block larger than a chunk', () => {
+    const sink = new BufferSink();
+    const out = new ExpositionText(sink);
+    const block = textBytes('x_a{t="Ü"} 1\nx_b{t="😀"} 2\n');
+    const split = Buffer.byteLength('x_a{t="Ü"} 1\n');
+    const huge = textBytes(`x_huge{t="${'é'.repeat(100_000)}"} 3\n`);
+    let expected = '';
+    for (let i = 0; i < 5_000; i += 1) {
+      out.appendBytes(block, 0, split);
+      out.append(`x_s{i="${i}"} ${i}\n`);
+      out.appendBytes(block, split);
+      expected += `x_a{t="Ü"} 1\nx_s{i="${i}"} ${i}\nx_b{t="😀"} 2\n`;
+      if (i === 2_500) {
+        out.appendBytes(huge);
+        expected += huge.toString('utf8');
+      }
+    }
+    assert.ok(huge.length > 64 * 1024 && Buffer.byteLength(expected) > 4 * 64 * 1024);
+    assert.equal(out.toString(), expected);
+    assert.equal(sink.byteLength, Buffer.byteLength(expected));
+  });
+
   it('each() gives the event loop a turn when a slice ran long, and waits while the sink is full', async () => {
     const busy = (ms: number): void => {
       const until = performance.now() + ms;
@@ -91,7 +114,7 @@ describe('exposition text writer', () => {
     clearInterval(counter);
     assert.ok(turns >= 1, 'timers ran while the items were written');
 
-    const written: string[] = [];
+    const written: Buffer[] = [];
     let release: () => void = () => undefined;
     const full = new ExpositionText({
       write: (chunk) => {
@@ -117,7 +140,7 @@ describe('exposition text writer', () => {
     await done;
     full.flush();
     assert.ok(written.length > 5);
-    assert.equal(written.join(''), items.join(''));
+    assert.equal(Buffer.concat(written).toString('utf8'), items.join(''));
   });
 
   it('refuses a family started while the previous one is still being written', async () => {

@@ -194,6 +194,30 @@ describe('Scheduler', () => {
     await h.shutdown();
   });
 
+  it('reports how late each run starts against its slot: 0 on time, the wait for a slot when queued', async () => {
+    const keys = ['q1', 'q2', 'q3', 'q4'];
+    const byDue = [...keys].sort((a, b) => firstRun(a, 60_000) - firstRun(b, 60_000));
+    const blocker = byDue[0] as string;
+    const starts: { key: string; lateMs: number; at: number }[] = [];
+    const h = harness({ ...Object.fromEntries(keys.map((k) => [k, 10])), [blocker]: 'ignore-abort' }, {
+      concurrency: 1,
+      deadlineGraceMs: 60_000,
+      onStart: (job, lateMs) => void starts.push({ key: job.key, lateMs, at: h.clock.now() }),
+    });
+    h.scheduler.setJobs(keys.map((k) => makeJob(k)));
+    const lastDue = Math.max(...keys.map((k) => firstRun(k, 60_000)));
+    await h.clock.advanceTo(lastDue + 500);
+    h.calls[0]?.finish();
+    await h.clock.advance(1_000);
+    assert.deepEqual(starts.map((s) => s.key), byDue);
+    assert.equal(starts[0]?.lateMs, 0, 'the first started in its slot');
+    for (const s of starts.slice(1)) {
+      assert.equal(s.lateMs, s.at - firstRun(s.key, 60_000), `${s.key}: start minus slot`);
+      assert.ok(s.lateMs >= 500, `${s.key} waited for the slot the blocker held`);
+    }
+    await h.shutdown();
+  });
+
   it('a hung run does not delay others, and is aborted at its deadline', async () => {
     const others = ['o1', 'o2', 'o3', 'o4', 'o5'];
     const h = harness({ hung: 'hang' }, { concurrency: 2 });
