@@ -7,7 +7,8 @@
  * /proc before and after, so only that daemon's own CPU is counted (not Dovecot's, not
  * this client's). Prints CPU ms per probe (median and range over rounds), the ratio, and
  * RSS after the runs; checks that every probe succeeded. Asserts nothing.
- *   npm run build && node dist/bench/vs-blackbox.js [probes per daemon and dialogue]
+ *   npm run build && node dist/bench/vs-blackbox.js [probes per daemon and dialogue] [--cpu-prof=DIR]
+ * --cpu-prof=DIR runs the exporter daemon under `node --cpu-prof`, its profile written to DIR.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
@@ -21,7 +22,9 @@ import { freePort } from '../test/fixtures/ports.js';
 
 const BLACKBOX = '/usr/bin/prometheus-blackbox-exporter';
 const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
-const PROBES = Number(process.argv[2] ?? 400);
+const ARGS = process.argv.slice(2);
+const PROBES = Number(ARGS.find((arg) => !arg.startsWith('--')) ?? 400);
+const PROFILE_DIR = ARGS.find((arg) => arg.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const ROUNDS = 8;
 // Below Dovecot's mail_max_userip_connections (10): one daemon is driven at a time.
 const CONCURRENCY = 4;
@@ -226,7 +229,7 @@ try {
   );
   exporter = await startDaemon(
     'imap_exporter', process.execPath,
-    [...process.execArgv, MAIN_JS, `--config.file=${join(dir, 'imap-exporter.yaml')}`, `--web.listen-address=127.0.0.1:${exporterPort}`],
+    [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), MAIN_JS, `--config.file=${join(dir, 'imap-exporter.yaml')}`, `--web.listen-address=127.0.0.1:${exporterPort}`],
     '/-/ready', `http://127.0.0.1:${exporterPort}`,
   );
   const version = execFileSync(BLACKBOX, ['--version'], { encoding: 'utf8' }).split('\n')[0];
