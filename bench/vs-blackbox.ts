@@ -7,8 +7,10 @@
  * /proc before and after, so only that daemon's own CPU is counted (not Dovecot's, not
  * this client's). Prints CPU ms per probe (median and range over rounds), the ratio, and
  * RSS after the runs; checks that every probe succeeded. Asserts nothing.
- *   npm run build && node dist/bench/vs-blackbox.js [probes per daemon and dialogue] [--cpu-prof=DIR]
+ *   npm run build && node dist/bench/vs-blackbox.js [probes per daemon and dialogue] [--cpu-prof=DIR] [--baseline=MAIN_JS]
  * --cpu-prof=DIR runs the exporter daemon under `node --cpu-prof`, its profile written to DIR.
+ * --baseline=MAIN_JS adds a second exporter daemon from another build (e.g. a worktree of
+ * main: /path/dist/src/main.js) to the same rounds, for a before/after of a change.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
@@ -24,7 +26,9 @@ const BLACKBOX = '/usr/bin/prometheus-blackbox-exporter';
 const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const ARGS = process.argv.slice(2);
 const PROBES = Number(ARGS.find((arg) => !arg.startsWith('--')) ?? 400);
-const PROFILE_DIR = ARGS.find((arg) => arg.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+const flag = (name: string) => ARGS.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const PROFILE_DIR = flag('cpu-prof');
+const BASELINE = flag('baseline');
 const ROUNDS = 8;
 // Below Dovecot's mail_max_userip_connections (10): one daemon is driven at a time.
 const CONCURRENCY = 4;
@@ -102,9 +106,13 @@ function exporterConfig(dovecot: DovecotServer): string {
   });
 }
 
-async function startDaemon(name: string, command: string, args: string[], readyPath: string, url: string): Promise<Daemon> {
+/** Starts a daemon listening where its --web.listen-address says, adds it to `started` and waits until it answers `readyPath`. */
+async function startDaemon(name: string, command: string, args: string[], readyPath: string, started: Daemon[]): Promise<Daemon> {
+  const url = `http://${args.find((a) => a.startsWith('--web.listen-address='))!.slice('--web.listen-address='.length)}`;
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  const daemon: Daemon = { name, child, url, output: () => output };
+  started.push(daemon);
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
@@ -112,14 +120,14 @@ async function startDaemon(name: string, command: string, args: string[], readyP
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`);
     const ok = await fetch(url + readyPath, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    if (ok) return { name, child, url, output: () => output };
+    if (ok) return daemon;
     if (Date.now() > deadline) throw new Error(`${name} did not answer ${readyPath} within 15 s:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-async function stopDaemon(daemon: Daemon | undefined): Promise<void> {
-  if (!daemon || daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;
+async function stopDaemon(daemon: Daemon): Promise<void> {
+  if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;
   const exited = new Promise((resolve) => daemon.child.once('exit', resolve));
   daemon.child.kill('SIGTERM');
   const timer = setTimeout(() => daemon.child.kill('SIGKILL'), 5_000);
@@ -167,35 +175,56 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.round(q * (sorted.length - 1))]!;
 }
 
-async function compare(blackbox: Daemon, exporter: Daemon, dialogue: Dialogue): Promise<string[]> {
-  const sides = [
-    { daemon: blackbox, url: `${blackbox.url}${dialogue.blackbox}`, success: SUCCESS.blackbox, perProbe: [] as number[], failures: [] as string[] },
-    { daemon: exporter, url: `${exporter.url}${dialogue.exporter}`, success: SUCCESS.exporter, perProbe: [] as number[], failures: [] as string[] },
-  ];
+interface Side {
+  daemon: Daemon;
+  url: string;
+  success: RegExp;
+  perProbe: number[];
+  failures: string[];
+}
+
+function summary(side: Side): string {
+  const sorted = [...side.perProbe].sort((a, b) => a - b);
+  const failed = side.failures.length === 0 ? '' : `, ${side.failures.length} FAILED (first: ${side.failures[0]})`;
+  return `  ${side.daemon.name.padEnd(22)} CPU ms/probe median ${quantile(sorted, 0.5).toFixed(2)} ` +
+    `(p25-p75 ${quantile(sorted, 0.25).toFixed(2)}-${quantile(sorted, 0.75).toFixed(2)}, ` +
+    `min-max ${sorted[0]!.toFixed(2)}-${sorted.at(-1)!.toFixed(2)}), ${side.perProbe.length} rounds${failed}`;
+}
+
+/** `a`'s CPU over `b`'s: of the medians, and the median and range of the per-round ratios. */
+function ratio(a: Side, b: Side): string {
+  const median = (xs: number[]) => quantile([...xs].sort((x, y) => x - y), 0.5);
+  const ratios = a.perProbe.map((x, i) => x / b.perProbe[i]!).sort((x, y) => x - y);
+  return `  ratio ${a.daemon.name} / ${b.daemon.name}: ${(median(a.perProbe) / median(b.perProbe)).toFixed(2)} of the medians ` +
+    `(per round: median ${quantile(ratios, 0.5).toFixed(2)}, min-max ${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)})`;
+}
+
+/** Rounds of PROBES / ROUNDS probes per daemon, one daemon at a time, the order rotating each round. */
+async function compare(daemons: Daemon[], dialogue: Dialogue): Promise<string[]> {
+  const sides: Side[] = daemons.map((daemon) => {
+    const blackbox = daemon.name === 'blackbox_exporter';
+    return {
+      daemon,
+      url: `${daemon.url}${blackbox ? dialogue.blackbox : dialogue.exporter}`,
+      success: blackbox ? SUCCESS.blackbox : SUCCESS.exporter,
+      perProbe: [],
+      failures: [],
+    };
+  });
   for (const side of sides) side.failures.push(...(await drive(side.url, side.success, WARM_UP)));
   const perRound = Math.max(1, Math.round(PROBES / ROUNDS));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+    const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)];
+    for (const side of round % 2 === 0 ? order : order.reverse()) {
       const before = await cpuMs(side.daemon.child.pid!);
       side.failures.push(...(await drive(side.url, side.success, perRound)));
       side.perProbe.push(((await cpuMs(side.daemon.child.pid!)) - before) / perRound);
     }
   }
-  const medians = sides.map((side) => {
-    const sorted = [...side.perProbe].sort((a, b) => a - b);
-    const failed = side.failures.length === 0 ? '' : `, ${side.failures.length} FAILED (first: ${side.failures[0]})`;
-    console.log(
-      `  ${side.daemon.name.padEnd(18)} CPU ms/probe median ${quantile(sorted, 0.5).toFixed(2)} ` +
-        `(p25-p75 ${quantile(sorted, 0.25).toFixed(2)}-${quantile(sorted, 0.75).toFixed(2)}, ` +
-        `min-max ${sorted[0]!.toFixed(2)}-${sorted.at(-1)!.toFixed(2)}), ${ROUNDS * perRound} probes${failed}`,
-    );
-    return quantile(sorted, 0.5);
-  });
-  const ratios = sides[0]!.perProbe.map((b, i) => sides[1]!.perProbe[i]! / b).sort((a, b) => a - b);
-  console.log(
-    `  ratio imap_exporter / blackbox_exporter: ${(medians[1]! / medians[0]!).toFixed(2)} of the medians ` +
-      `(per round: median ${quantile(ratios, 0.5).toFixed(2)}, min-max ${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)})`,
-  );
+  for (const side of sides) console.log(summary(side));
+  const [blackbox, ...exporters] = sides;
+  for (const exporter of exporters) console.log(ratio(exporter, blackbox!));
+  if (exporters.length === 2) console.log(ratio(exporters[0]!, exporters[1]!));
   return sides.flatMap((side) => side.failures.map((f) => `${side.daemon.name} ${dialogue.name}: ${f}`));
 }
 
@@ -215,23 +244,26 @@ try {
 
 const dovecot = await startDovecot();
 const dir = await mkdtemp(join(tmpdir(), 'imapx-vs-blackbox-'));
-let blackbox: Daemon | undefined;
-let exporter: Daemon | undefined;
+const daemons: Daemon[] = [];
 try {
   await writeFile(join(dir, 'blackbox.yml'), blackboxConfig(dovecot), { mode: 0o600 });
   await writeFile(join(dir, 'imap-exporter.yaml'), exporterConfig(dovecot));
   await writeFile(join(dir, 'alice.pw'), `${dovecot.accounts.alice.password}\n`, { mode: 0o600 });
-  const [blackboxPort, exporterPort] = [await freePort(), await freePort()];
-  blackbox = await startDaemon(
+  await startDaemon(
     'blackbox_exporter', BLACKBOX,
-    [`--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=127.0.0.1:${blackboxPort}`],
-    '/-/healthy', `http://127.0.0.1:${blackboxPort}`,
+    [`--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=127.0.0.1:${await freePort()}`],
+    '/-/healthy', daemons,
   );
-  exporter = await startDaemon(
+  const exporterArgs = [`--config.file=${join(dir, 'imap-exporter.yaml')}`, `--web.listen-address=127.0.0.1:${await freePort()}`];
+  const exporter = await startDaemon(
     'imap_exporter', process.execPath,
-    [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), MAIN_JS, `--config.file=${join(dir, 'imap-exporter.yaml')}`, `--web.listen-address=127.0.0.1:${exporterPort}`],
-    '/-/ready', `http://127.0.0.1:${exporterPort}`,
+    [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), MAIN_JS, ...exporterArgs],
+    '/-/ready', daemons,
   );
+  if (BASELINE) {
+    const baselineArgs = [`--config.file=${join(dir, 'imap-exporter.yaml')}`, `--web.listen-address=127.0.0.1:${await freePort()}`];
+    await startDaemon('imap_exporter (baseline)', process.execPath, [BASELINE, ...baselineArgs], '/-/ready', daemons);
+  }
   const version = execFileSync(BLACKBOX, ['--version'], { encoding: 'utf8' }).split('\n')[0];
   console.log(`node ${process.version}; ${version}; Dovecot on loopback; ${PROBES} probes per daemon and dialogue in ${ROUNDS} rounds at concurrency ${CONCURRENCY}`);
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -252,20 +284,17 @@ try {
     const blackboxSends = ['STARTTLS', ...dialogue.blackboxSends].map((c, i) => `a${i + 1} ${c.replace(dovecot.accounts.alice.password, '***')}`);
     console.log(`${dialogue.name}\n  imap_exporter sends:     ${await exporterDialogue(exporter, dialogue.exporter)}`);
     console.log(`  blackbox_exporter sends: ${blackboxSends.join(' | ')}`);
-    failures.push(...(await compare(blackbox, exporter, dialogue)));
+    failures.push(...(await compare(daemons, dialogue)));
   }
-  console.log(
-    `RSS after the runs: blackbox_exporter ${(await rssMiB(blackbox.child.pid!)).toFixed(0)} MiB, ` +
-      `imap_exporter ${(await rssMiB(exporter.child.pid!)).toFixed(0)} MiB`,
-  );
+  const rss = await Promise.all(daemons.map(async (d) => `${d.name} ${(await rssMiB(d.child.pid!)).toFixed(0)} MiB`));
+  console.log(`RSS after the runs: ${rss.join(', ')}`);
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (failures.length > 0) {
     console.log(`${failures.length} probes failed:\n  ${[...new Set(failures)].slice(0, 20).join('\n  ')}`);
-    console.log(`blackbox_exporter log tail:\n${blackbox.output().slice(-2_000)}\nimap_exporter log tail:\n${exporter.output().slice(-2_000)}`);
+    for (const d of daemons) console.log(`${d.name} log tail:\n${d.output().slice(-2_000)}`);
   }
 } finally {
-  await stopDaemon(exporter);
-  await stopDaemon(blackbox);
+  for (const d of daemons.reverse()) await stopDaemon(d);
   await rm(dir, { recursive: true, force: true });
   await dovecot.stop();
 }
