@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { probeRegistry } from '../../metrics/probe-registry.js';
+import { PROBE_CONTENT_TYPE, probeExposition } from '../../metrics/probe-registry.js';
 import { formatProbeReport } from '../../probe/report.js';
 import { formatTranscript } from '../../probe/transcript.js';
 import { ProbeSlotsBusyError } from '../../probe/slots.js';
@@ -10,7 +10,7 @@ import { findJob } from '../jobs.js';
 // As blackbox_exporter: leave the scrape this much time to carry the answer back.
 const SCRAPE_TIMEOUT_OFFSET_MS = 500;
 
-/** GET /probe?target=&account=[&debug=true]: one configured probe now, its metrics from a fresh registry. */
+/** GET /probe?target=&account=[&debug=true]: one configured probe now, the metrics of that run only. */
 export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger' | 'onExporterFault'>): RequestHandler {
   return async (req, res) => {
     const store = deps.config();
@@ -42,8 +42,7 @@ export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger' 
       res.status(503).type('text/plain').send('the exporter ran out of file descriptors: this probe says nothing about the server (see the exporter log)\n');
       return;
     }
-    const registry = probeRegistry(job, result);
-    const metrics = await registry.metrics();
+    const metrics = probeExposition(job, result);
     if (result.failure) {
       const { stage, reason } = result.failure;
       deps.logger.info({ target: job.target, account: job.account, phase: stage, reason, on_demand: true }, 'on-demand probe failed');
@@ -51,7 +50,7 @@ export function probeRoute(deps: Pick<AppDeps, 'config' | 'onDemand' | 'logger' 
     if (req.query.debug === 'true') {
       res.type('text/plain').send(debugText(job, result, metrics, timeoutMs));
     } else {
-      res.type(registry.contentType).send(metrics);
+      res.type(PROBE_CONTENT_TYPE).send(metrics);
     }
   };
 }
