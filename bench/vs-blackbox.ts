@@ -212,6 +212,11 @@ async function compare(daemons: Daemon[], dialogue: Dialogue): Promise<string[]>
     };
   });
   for (const side of sides) side.failures.push(...(await drive(side.url, side.success, WARM_UP)));
+  const series = await Promise.all(sides.map(async (side) => {
+    const body = await (await fetch(side.url, { signal: AbortSignal.timeout(15_000) })).text();
+    return `${side.daemon.name} ${body.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length}`;
+  }));
+  console.log(`  series in one answer: ${series.join(', ')}`);
   const perRound = Math.max(1, Math.round(PROBES / ROUNDS));
   for (let round = 0; round < ROUNDS; round++) {
     const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)];
