@@ -47,8 +47,12 @@ interface Dialogue {
   name: string;
   blackbox: string;
   blackboxSends: string[];
-  exporter: string;
+  /** The /probe path worker `i` asks imap_exporter for. */
+  exporter: (worker: number) => string;
 }
+
+/** Probe requests sent per dialogue, to hold against Dovecot's log. */
+const requests: Record<string, number> = {};
 
 const SUCCESS = {
   blackbox: /^probe_success (\S+)$/m,
@@ -90,18 +94,23 @@ function blackboxConfig(dovecot: DovecotServer): string {
   return stringify({ modules: { imap_login: module(commands.login), imap_starttls: module(commands.starttls) } });
 }
 
+/**
+ * One login and one unauthenticated target per worker: concurrent /probe requests for
+ * the same job share one run (probe/on-demand.ts), which would count one IMAP session
+ * for several answers. Each worker asks for its own job, one request at a time.
+ */
 function exporterConfig(dovecot: DovecotServer): string {
+  const { host, port } = dovecot.imap;
+  const workers = Array.from({ length: CONCURRENCY }, (_, i) => i);
   return stringify({
     // Scheduled runs this rarely (first one spread over the day) stay out of the rounds.
     defaults: { interval: '24h', timeout: '10s', tls_config: { ca_file: dovecot.caFile } },
     targets: [
-      {
-        name: 'dovecot',
-        host: dovecot.imap.host,
-        port: dovecot.imap.port,
+      ...workers.map((i) => ({
+        name: `dovecot-${i}`, host, port,
         accounts: [{ username: dovecot.accounts.alice.username, name: 'alice', password_file: 'alice.pw' }],
-      },
-      { name: 'dovecot-unauth', host: dovecot.imap.host, port: dovecot.imap.port },
+      })),
+      ...workers.map((i) => ({ name: `dovecot-unauth-${i}`, host, port })),
     ],
   });
 }
@@ -150,15 +159,15 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 /** `count` probes at CONCURRENCY; returns the failures' descriptions. */
-async function drive(url: string, success: RegExp, count: number): Promise<string[]> {
+async function drive(url: (worker: number) => string, success: RegExp, count: number): Promise<string[]> {
   const failures: string[] = [];
   let next = 0;
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: CONCURRENCY }, async (_, worker) => {
       while (next < count) {
         next++;
         try {
-          const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+          const response = await fetch(url(worker), { signal: AbortSignal.timeout(15_000) });
           const body = await response.text();
           const value = success.exec(body)?.[1];
           if (response.status !== 200 || value !== '1') failures.push(`HTTP ${response.status}, success ${value ?? 'missing'}`);
@@ -177,7 +186,7 @@ function quantile(sorted: number[], q: number): number {
 
 interface Side {
   daemon: Daemon;
-  url: string;
+  url: (worker: number) => string;
   success: RegExp;
   perProbe: number[];
   failures: string[];
@@ -205,7 +214,7 @@ async function compare(daemons: Daemon[], dialogue: Dialogue): Promise<string[]>
     const blackbox = daemon.name === 'blackbox_exporter';
     return {
       daemon,
-      url: `${daemon.url}${blackbox ? dialogue.blackbox : dialogue.exporter}`,
+      url: (worker: number) => `${daemon.url}${blackbox ? dialogue.blackbox : dialogue.exporter(worker)}`,
       success: blackbox ? SUCCESS.blackbox : SUCCESS.exporter,
       perProbe: [],
       failures: [],
@@ -213,7 +222,7 @@ async function compare(daemons: Daemon[], dialogue: Dialogue): Promise<string[]>
   });
   for (const side of sides) side.failures.push(...(await drive(side.url, side.success, WARM_UP)));
   const series = await Promise.all(sides.map(async (side) => {
-    const body = await (await fetch(side.url, { signal: AbortSignal.timeout(15_000) })).text();
+    const body = await (await fetch(side.url(0), { signal: AbortSignal.timeout(15_000) })).text();
     return `${side.daemon.name} ${body.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length}`;
   }));
   console.log(`  series in one answer: ${series.join(', ')}`);
@@ -226,6 +235,7 @@ async function compare(daemons: Daemon[], dialogue: Dialogue): Promise<string[]>
       side.perProbe.push(((await cpuMs(side.daemon.child.pid!)) - before) / perRound);
     }
   }
+  requests[dialogue.name] = (requests[dialogue.name] ?? 0) + sides.length * (WARM_UP + 1 + ROUNDS * perRound);
   for (const side of sides) console.log(summary(side));
   const [blackbox, ...exporters] = sides;
   for (const exporter of exporters) console.log(ratio(exporter, blackbox!));
@@ -277,20 +287,29 @@ try {
   const dialogues: Dialogue[] = [
     {
       name: 'login probe', blackbox: `/probe?module=imap_login&target=${target}`, blackboxSends: commands.login,
-      exporter: '/probe?target=dovecot&account=alice',
+      exporter: (worker) => `/probe?target=dovecot-${worker}&account=alice`,
     },
     {
       name: 'unauthenticated STARTTLS', blackbox: `/probe?module=imap_starttls&target=${target}`, blackboxSends: commands.starttls,
-      exporter: '/probe?target=dovecot-unauth',
+      exporter: (worker) => `/probe?target=dovecot-unauth-${worker}`,
     },
   ];
   const failures: string[] = [];
   for (const dialogue of dialogues) {
     const blackboxSends = ['STARTTLS', ...dialogue.blackboxSends].map((c, i) => `a${i + 1} ${c.replace(dovecot.accounts.alice.password, '***')}`);
-    console.log(`${dialogue.name}\n  imap_exporter sends:     ${await exporterDialogue(exporter, dialogue.exporter)}`);
+    console.log(`${dialogue.name}\n  imap_exporter sends:     ${await exporterDialogue(exporter, dialogue.exporter(0))}`);
+    requests[dialogue.name] = 1;
     console.log(`  blackbox_exporter sends: ${blackboxSends.join(' | ')}`);
     failures.push(...(await compare(daemons, dialogue)));
   }
+  // Every answer must have been its own IMAP session: Dovecot's count against the requests.
+  const log = await dovecot.readLog();
+  const logins = log.match(/imap-login: Info: Login: user=<alice>/g)?.length ?? 0;
+  const unauthenticated = log.match(/imap-login: Info: Disconnected: Aborted login by logging out/g)?.length ?? 0;
+  console.log(
+    `Dovecot saw ${logins} logins of alice for ${requests['login probe']} login requests (+1 by the fixture's warm-up), ` +
+      `${unauthenticated} sessions logged out before login for ${requests['unauthenticated STARTTLS']} unauthenticated requests`,
+  );
   const rss = await Promise.all(daemons.map(async (d) => `${d.name} ${(await rssMiB(d.child.pid!)).toFixed(0)} MiB`));
   console.log(`RSS after the runs: ${rss.join(', ')}`);
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
