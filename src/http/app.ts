@@ -1,5 +1,6 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import compression from 'compression';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ConfigStore } from '../config/store.js';
 import type { Logger } from '../log.js';
 import type { TextRegistry } from '../metrics/exposition.js';
@@ -9,7 +10,7 @@ import type { ResultStore } from '../scheduler/results.js';
 import type { Shard } from '../scheduler/shard.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
-import { probeRoute } from './routes/probe.js';
+import { probeRoute, reply } from './routes/probe.js';
 import { reloadRoute } from './routes/reload.js';
 import { statusRoute, transcriptRoute } from './routes/status.js';
 
@@ -32,8 +33,11 @@ export interface AppDeps {
   version: string;
   now?: () => number;
   /** Runs before every route: --web.config.file's headers and basic auth. */
-  guard?: RequestHandler;
+  guard?: Guard;
 }
+
+/** Middleware on node:http's own request and response, so it can run before express and before /probe alike. */
+export type Guard = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
 /**
  * zlib's fastest level: on 50 MB of exposition text it takes a third of the default
@@ -42,8 +46,42 @@ export interface AppDeps {
  */
 const METRICS_GZIP_LEVEL = 1;
 
-/** The HTTP surface of CONTRACT §5, built from its dependencies so tests can drive it. */
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * The HTTP surface of CONTRACT §5, built from its dependencies so tests can drive it.
+ * GET /probe goes straight to its handler (see routes/probe.ts), after the guard;
+ * everything else, /probe spelt otherwise included (/probe/, /PROBE), goes through express.
+ */
+export function createApp(deps: AppDeps): RequestListener {
+  const app = expressApp(deps);
+  const probe = probeRoute(deps);
+  const failed = handlerFailed(deps);
+  return (req, res) => {
+    if (!isProbeRequest(req)) {
+      app(req, res);
+      return;
+    }
+    const run = (error?: unknown) => {
+      if (error) failed(error, '/probe', res);
+      else probe(req, res).catch((e: unknown) => failed(e, '/probe', res));
+    };
+    if (deps.guard) deps.guard(req, res, run);
+    else run();
+  };
+}
+
+function isProbeRequest(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  return (req.method === 'GET' || req.method === 'HEAD') && (url === '/probe' || url.startsWith('/probe?'));
+}
+
+function handlerFailed(deps: AppDeps): (error: unknown, path: string, res: ServerResponse) => void {
+  return (error, path, res) => {
+    deps.logger.error({ err: error, path }, 'HTTP handler failed');
+    if (!res.headersSent) reply(res, 500, 'text/plain; charset=utf-8', 'internal error: see the exporter log\n');
+  };
+}
+
+function expressApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Every response is fresh; hashing a 26 MB /metrics body for an ETag costs ~25 ms per scrape.
@@ -55,7 +93,8 @@ export function createApp(deps: AppDeps): express.Express {
   // more CPU (~0.3 ms) than the rest of the HTTP side of a probe.
   const compressed = compression({ level: METRICS_GZIP_LEVEL });
   app.get('/metrics', compressed, metricsRoute(deps));
-  app.get('/probe', probeRoute(deps));
+  const probe = probeRoute(deps);
+  app.get('/probe', (req, res, next) => void probe(req, res).catch(next));
   app.get('/', compressed, statusRoute(deps));
   app.get('/transcript', transcriptRoute(deps));
   app.use('/-', healthRoutes(deps));
@@ -63,9 +102,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req: Request, res: Response) => {
     res.status(404).type('text/plain').send(`404 page not found: ${req.method} ${req.path}\n`);
   });
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    deps.logger.error({ err: error, path: req.path }, 'HTTP handler failed');
-    if (!res.headersSent) res.status(500).type('text/plain').send('internal error: see the exporter log\n');
-  });
+  const failed = handlerFailed(deps);
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => failed(error, req.path, res));
   return app;
 }

@@ -6,10 +6,9 @@
  * exporter-toolkit, where it is decided once per listener.
  */
 import { unwatchFile, watchFile } from 'node:fs';
-import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../log.js';
 import { BasicAuthVerifier, parseBasicAuth } from './basic-auth.js';
 import { loadWebConfig, OPEN_WEB_SETTINGS, type WebSettings, type WebTlsSettings } from './web-config-load.js';
@@ -50,7 +49,7 @@ export class WebSecurity {
   }
 
   /** Headers and basic auth, before any route (so every path is protected). */
-  middleware(): (req: Request, res: Response, next: NextFunction) => void {
+  middleware(): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
     return (req, res, next) => {
       const { headers, users } = this.#settings;
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -60,8 +59,10 @@ export class WebSecurity {
       verdict.then(
         (ok) => {
           if (ok) return next();
+          res.statusCode = 401;
           res.setHeader('WWW-Authenticate', 'Basic');
-          res.status(401).type('text/plain').send('Unauthorized\n');
+          res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+          res.end('Unauthorized\n');
         },
         (error: unknown) => next(error),
       );

@@ -13,13 +13,24 @@ export interface ClosedUnder {
   firstAfterLogin: boolean;
 }
 
-/** The peer closed the connection (or it was reset) while we waited for it. */
+/**
+ * The peer closed the connection (or it was reset) while we waited for it. Made on every
+ * probe (the close after LOGOUT, the hand-over to TLS) and never shown with its stack,
+ * which would only be the event emitter's frames: it is made without one, which saves
+ * ~20 us each.
+ */
 export class ConnectionClosedError extends Error {
   override readonly name = 'ConnectionClosedError';
   readonly under: ClosedUnder | undefined;
 
   constructor(message: string, options?: { cause?: unknown; under?: ClosedUnder }) {
-    super(message, options);
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.under = options?.under;
   }
 }

@@ -11,6 +11,12 @@ export class Deadline {
   private readonly timer: NodeJS.Timeout;
   private readonly startedAt = performance.now();
   private abortedByCaller = false;
+  /**
+   * The rejections of the races still waiting, called on expiry. A plain set rather than
+   * one abort listener per race: add/removeEventListener on an AbortSignal costs a few
+   * microseconds each, and a probe races a dozen times.
+   */
+  private readonly racing = new Set<() => void>();
   private readonly onCallerAbort = () => {
     this.abortedByCaller = true;
     this.controller.abort();
@@ -21,6 +27,7 @@ export class Deadline {
     private readonly callerSignal?: AbortSignal,
   ) {
     this.signal = this.controller.signal;
+    this.signal.addEventListener('abort', () => [...this.racing].forEach((cutOff) => cutOff()), { once: true });
     this.timer = setTimeout(() => this.controller.abort(), timeoutMs);
     this.timer.unref();
     if (callerSignal?.aborted) this.onCallerAbort();
@@ -45,15 +52,15 @@ export class Deadline {
     work.catch(() => undefined);
     if (this.signal.aborted) return Promise.reject(new DeadlineExceededError('deadline exceeded'));
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new DeadlineExceededError('deadline exceeded'));
-      this.signal.addEventListener('abort', onAbort, { once: true });
+      const cutOff = () => reject(new DeadlineExceededError('deadline exceeded'));
+      this.racing.add(cutOff);
       work.then(
         (value) => {
-          this.signal.removeEventListener('abort', onAbort);
+          this.racing.delete(cutOff);
           resolve(value);
         },
         (error: unknown) => {
-          this.signal.removeEventListener('abort', onAbort);
+          this.racing.delete(cutOff);
           reject(error);
         },
       );

@@ -5,6 +5,7 @@ import { ioTime } from '../io-clock.js';
 import type { ProbeContext } from './context.js';
 import { ProbeError } from './errors.js';
 import { secureContextFor } from './tls-context.js';
+import { checkIdentity, peerLeaf, skipPeerCertificateObjects } from './tls-identity.js';
 import type { TlsFacts } from './types.js';
 
 /**
@@ -17,30 +18,37 @@ export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<T
   const { tlsConfig, host } = ctx.spec;
   const secureContext = await secureContextFor(tlsConfig.caFile);
   const verifyName = tlsConfig.serverName ?? host;
-  const tlsSocket = tlsConnect({
+  const tlsSocket: TLSSocket = tlsConnect({
     socket,
     host: verifyName,
     // SNI carries host names only, never IP literals (RFC 6066 §3).
     ...(isIP(verifyName) ? {} : { servername: verifyName }),
     secureContext,
     rejectUnauthorized: false,
+    checkServerIdentity: (name): Error | undefined => checkIdentity(name, leafOf()),
   });
+  const leafOf = peerLeaf(tlsSocket);
+  const restorePeerCertificate = skipPeerCertificateObjects(tlsSocket);
   ctx.sockets.push(tlsSocket);
   ctx.transcript.record('-', `TLS handshake (server name ${verifyName})`);
-  await ctx.deadline.race(
-    new Promise<void>((resolve, reject) => {
-      tlsSocket.once('secureConnect', () => {
-        ioTime();
-        resolve();
-      });
-      tlsSocket.once('error', (error) => reject(classifyHandshakeError(error)));
-      tlsSocket.once('close', () => reject(new ProbeError('tls_handshake_failed', 'connection closed during the TLS handshake')));
-    }),
-  );
+  try {
+    await ctx.deadline.race(
+      new Promise<void>((resolve, reject) => {
+        tlsSocket.once('secureConnect', () => {
+          ioTime();
+          resolve();
+        });
+        tlsSocket.once('error', (error) => reject(classifyHandshakeError(error)));
+        tlsSocket.once('close', () => reject(new ProbeError('tls_handshake_failed', 'connection closed during the TLS handshake')));
+      }),
+    );
+  } finally {
+    restorePeerCertificate();
+  }
   tlsSocket.removeAllListeners('error');
   tlsSocket.removeAllListeners('close');
   tlsSocket.on('error', () => undefined);
-  const leaf = tlsSocket.getPeerX509Certificate();
+  const leaf = leafOf();
   const facts = tlsFacts(tlsSocket, leaf);
   ctx.facts.tls = facts;
   ctx.encrypted = true;

@@ -55,12 +55,20 @@ export class Transcript {
     for (const entry of [...this.head, ...this.tail]) entry.text = this.redact(entry.text);
   }
 
-  /** Every string in `value` (a result's facts), scrubbed; the shape is kept. */
-  redactDeep<T>(value: T): T {
-    if (typeof value === 'string') return this.redact(value) as T;
-    if (Array.isArray(value)) return value.map((item: unknown) => this.redactDeep(item)) as T;
+  /**
+   * Every string in `value` (a result's facts), scrubbed; the shape is kept. Facts repeat
+   * their strings (each capability in three or four lists), so each distinct one is
+   * scrubbed once per call.
+   */
+  redactDeep<T>(value: T, seen = new Map<string, string>()): T {
+    if (typeof value === 'string') {
+      let clean = seen.get(value);
+      if (clean === undefined) seen.set(value, (clean = this.redact(value)));
+      return clean as T;
+    }
+    if (Array.isArray(value)) return value.map((item: unknown) => this.redactDeep(item, seen)) as T;
     if (typeof value === 'object' && value !== null) {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.redactDeep(item)])) as T;
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.redactDeep(item, seen)])) as T;
     }
     return value;
   }

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCheck } from '../../src/cli/check.js';
-import { probeRegistry } from '../../src/metrics/probe-registry.js';
+import { probeExposition } from '../../src/metrics/probe-registry.js';
 import { runProbe } from '../../src/probe/run-probe.js';
 import { formatTranscript } from '../../src/probe/transcript.js';
 import type { AccountSpec, NamespaceListRequest, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
@@ -195,7 +195,7 @@ describe('what a real Courier-IMAP shows beyond pass/fail', () => {
     });
     const { quota } = courier.expected;
     assert.deepEqual(facts.quota, { mailbox: 'INBOX', roots: [{ name: quota.root, resources: [{ name: 'STORAGE', usage: quota.usedKib, limit: quota.limitKib }] }] });
-    const { samples } = parseExpositionFull(await probeRegistry(testJob('courier', 'alice'), result).metrics());
+    const { samples } = parseExpositionFull(probeExposition(testJob('courier', 'alice'), result));
     const root = { target: 'courier', account: 'alice', root: quota.root };
     assert.equal(find(samples, 'imap_quota_storage_usage_bytes', root)?.value, quota.usedBytes);
     assert.equal(find(samples, 'imap_quota_storage_limit_bytes', root)?.value, quota.limitBytes);

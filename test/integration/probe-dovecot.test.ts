@@ -2,7 +2,7 @@
 // STARTTLS and implicit TLS, and the failures a real server produces.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { probeRegistry } from '../../src/metrics/probe-registry.js';
+import { probeExposition } from '../../src/metrics/probe-registry.js';
 import { runProbe } from '../../src/probe/run-probe.js';
 import { formatTranscript } from '../../src/probe/transcript.js';
 import type { AccountSpec, ListEntry, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
@@ -250,7 +250,7 @@ describe('diagnoses on a real Dovecot', () => {
       ['', '#shared.*', dovecot.expected.listShared],
       ['', 'user.*', []],
     ]);
-    const { samples } = parseExpositionFull(await probeRegistry(testJob('dovecot', 'alice'), result).metrics());
+    const { samples } = parseExpositionFull(probeExposition(testJob('dovecot', 'alice'), result));
     assert.deepEqual(select(samples, 'imap_folders').map((s) => [s.labels.pattern, s.value]), [['#shared.*', 2], ['user.*', 0]]);
   });
 });

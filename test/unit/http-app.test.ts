@@ -115,3 +115,91 @@ describe('createApp', () => {
     assert.equal((await fetch(`${base}/-/reload`)).status, 404);
   });
 });
+
+describe('createApp: /probe outside express', () => {
+  let server: Server;
+  let base: string;
+  let refuse = false;
+  let explode = false;
+  const logged: unknown[] = [];
+  before(async () => {
+    const result: ProbeResult = {
+      target: 'a', success: true, startedAt: 0, endedAt: 1, durationSeconds: 0.001, stages: [], facts: { lists: [] }, transcript: [],
+    };
+    const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const app = createApp({
+      registry: new TextRegistry(() => undefined),
+      config: () => ({ path: 'x.yaml', current: { jobs: [job('a'), job('a', 'bob')] }, lastReloadSuccessful: true }) as never,
+      reload: () => Promise.resolve({ ok: true, changed: false }),
+      results: new ResultStore(),
+      onDemand: new OnDemandProber(() => (explode ? Promise.reject(new Error('boom')) : Promise.resolve(result))),
+      nextRunAt: () => undefined,
+      logger,
+      version: 'test',
+      guard: (_req, res, next) => {
+        res.setHeader('X-Guarded', 'yes');
+        if (!refuse) return next();
+        res.statusCode = 401;
+        res.end('Unauthorized\n');
+      },
+    });
+    server = createServer(app).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('answers as the express route does: same status, type, length and body', async () => {
+    const direct = await fetch(`${base}/probe?target=a`);
+    const viaExpress = await fetch(`${base}/probe/?target=a`);
+    const [directBody, expressBody] = [await direct.text(), await viaExpress.text()];
+    assert.equal(direct.status, 200);
+    assert.equal(direct.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    assert.equal(direct.headers.get('content-length'), String(Buffer.byteLength(directBody)));
+    assert.equal(direct.headers.get('x-guarded'), 'yes');
+    assert.match(directBody, /^imap_probe_success\{target="a"\} 1$/m);
+    assert.equal(viaExpress.status, 200);
+    assert.equal(viaExpress.headers.get('content-type'), direct.headers.get('content-type'));
+    assert.equal(expressBody.replace(/ [\d.e-]+$/gm, ''), directBody.replace(/ [\d.e-]+$/gm, ''));
+  });
+
+  it('keeps the errors of a bad request: 400 with the reason, text/plain', async () => {
+    for (const path of ['/probe', '/probe?target=nope', '/probe?target=a&account=x&account=y']) {
+      const response = await fetch(base + path);
+      assert.equal(response.status, 400, path);
+      assert.equal(response.headers.get('content-type'), 'text/plain; charset=utf-8');
+      assert.match(await response.text(), /target|account/);
+    }
+    const unknown = await fetch(`${base}/probe?target=a&account=carol`);
+    assert.match(await unknown.text(), /unknown account "carol" for target "a"; configured: bob/);
+  });
+
+  it('HEAD gets the headers without a body', async () => {
+    const response = await fetch(`${base}/probe?target=a`, { method: 'HEAD' });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), '');
+  });
+
+  it('runs the guard first: a refused request never probes', async () => {
+    refuse = true;
+    try {
+      const response = await fetch(`${base}/probe?target=a`);
+      assert.equal(response.status, 401);
+      assert.equal(await response.text(), 'Unauthorized\n');
+    } finally {
+      refuse = false;
+    }
+  });
+
+  it('a handler that throws answers 500 and is logged, as under express', async () => {
+    explode = true;
+    try {
+      const response = await fetch(`${base}/probe?target=a`);
+      assert.equal(response.status, 500);
+      assert.equal(await response.text(), 'internal error: see the exporter log\n');
+      assert.ok(logged.some((entry) => (entry as { msg?: string; path?: string }).msg === 'HTTP handler failed' && (entry as { path?: string }).path === '/probe'));
+    } finally {
+      explode = false;
+    }
+  });
+});

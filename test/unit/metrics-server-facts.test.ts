@@ -3,7 +3,7 @@
 // `promtool check metrics` on the result.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { probeRegistry } from '../../src/metrics/probe-registry.js';
+import { probeExposition } from '../../src/metrics/probe-registry.js';
 import type { ProbeFacts, ProbeResult } from '../../src/probe/types.js';
 import { parseExpositionFull, promtoolCheck, select, type Sample } from '../helpers/exposition.js';
 import { testJob } from '../helpers/jobs.js';
@@ -41,7 +41,7 @@ const COURIER: Partial<ProbeFacts> = {
 };
 
 async function scrape(result: ProbeResult): Promise<{ samples: Sample[]; text: string }> {
-  const text = await probeRegistry(job, result).metrics();
+  const text = probeExposition(job, result);
   return { samples: parseExpositionFull(text).samples, text };
 }
 

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMetricsRegistry, type ReloadState } from '../../src/metrics/collector.js';
-import { probeRegistry } from '../../src/metrics/probe-registry.js';
+import { ExpositionText } from '../../src/metrics/exposition.js';
+import { probeExposition } from '../../src/metrics/probe-registry.js';
+import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges, writeIntervals } from '../../src/metrics/series.js';
 import { ResultStore } from '../../src/scheduler/results.js';
 import { hintFor } from '../../src/probe/hints.js';
 import type { Reason } from '../../src/probe/reasons.js';
@@ -319,7 +321,7 @@ describe('/probe registry', () => {
   it('holds only this probe’s series, with on-demand HELP texts', async () => {
     const j = job('courier', 'probe-user');
     const run = passingStarttls(j, 1_760_000_000_000);
-    const text = await probeRegistry(j, run).metrics();
+    const text = probeExposition(j, run);
     const { samples, types, help } = parseExpositionFull(text);
     assert.deepEqual([...new Set(types.values())], ['gauge'], 'no counters or histograms across runs');
     assert.ok(samples.every((s) => s.name.startsWith('imap_')), 'no process metrics');
@@ -345,8 +347,8 @@ describe('/probe registry', () => {
 
   it('is fresh per call: a failed unauthenticated run shows only its own series', async () => {
     const j = job('old');
-    probeRegistry(job('courier', 'probe-user'), passingStarttls(job('courier', 'probe-user'), 1));
-    const { samples } = parseExpositionFull(await probeRegistry(j, tlsExpired(j, 1_760_000_000_000)).metrics());
+    probeExposition(job('courier', 'probe-user'), passingStarttls(job('courier', 'probe-user'), 1));
+    const { samples } = parseExpositionFull(probeExposition(j, tlsExpired(j, 1_760_000_000_000)));
     assert.ok(samples.every((s) => s.labels.target === 'old' && !('account' in s.labels)));
     assert.deepEqual(
       select(samples, 'imap_probe_phase_success').map((s) => [s.labels.phase, s.value]),
@@ -358,5 +360,26 @@ describe('/probe registry', () => {
       [[{ target: 'old', phase: 'tls', reason: 'tls_certificate_expired' }, 1]],
       'the reason reaches probe mode',
     );
+  });
+
+  it('writes byte for byte what the streaming writer of /metrics writes for the same run', async () => {
+    const odd = job('odd "target"\\', 'a\nb');
+    const weird = passingStarttls(odd, 1_760_000_000_000);
+    weird.facts.mailbox = { name: 'Archiv "alt" \\ Ü', exists: 0, writable: false };
+    const runs: Array<[ProbeJob, ProbeResult]> = [
+      [job('courier', 'probe-user'), passingStarttls(job('courier', 'probe-user'), 1)],
+      [job('courier', 'bob'), loginAuthFailed(job('courier', 'bob'), 1)],
+      [job('anon'), unauthenticated(job('anon'), 1)],
+      [job('old'), tlsExpired(job('old'), 1)],
+      [odd, weird],
+    ];
+    for (const [j, run] of runs) {
+      const out = new ExpositionText();
+      const base = jobBase(j.target, j.account);
+      await writeGauges(out, JOB_SERIES, 'on-demand', [[base, run]]);
+      await writeIntervals(out, 'on-demand', [[base, j]]);
+      await writeGauges(out, TARGET_SERIES, 'on-demand', [[targetBase(j.target), run]]);
+      assert.equal(probeExposition(j, run), out.toString(), `${j.target}/${j.account ?? ''}`);
+    }
   });
 });

@@ -37,6 +37,17 @@ describe('Transcript', () => {
     assert.deepEqual(t.redactDeep(facts), { greeting: 'hi ***', lists: [{ name: '***' }], n: 3 });
   });
 
+  it('scrubs a string repeated across a facts object in every place, and a secret learnt later in the next call', () => {
+    const t = new Transcript(() => 0);
+    t.addSecret('hunter2-secret');
+    const caps = ['IMAP4rev1', 'X-hunter2-secret', 'IDLE'];
+    const facts = { before: caps, after: [...caps], login: [...caps], greeting: 'IDLE' };
+    const clean = ['IMAP4rev1', 'X-***', 'IDLE'];
+    assert.deepEqual(t.redactDeep(facts), { before: clean, after: clean, login: clean, greeting: 'IDLE' });
+    t.addSecret('IMAP4rev1');
+    assert.deepEqual(t.redactDeep(facts).after, ['***', 'X-***', 'IDLE']);
+  });
+
   it('stays bounded, keeping the beginning and the end of a long dialogue', () => {
     const t = new Transcript(() => 0);
     const total = (TRANSCRIPT_HEAD_ENTRIES + TRANSCRIPT_TAIL_ENTRIES) * 10;
