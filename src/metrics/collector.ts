@@ -23,7 +23,7 @@ export interface ReloadState {
 
 export interface MetricsRegistryOptions {
   results: ResultStore;
-  /** The jobs this exporter schedules (the current config's, or this shard's share): only these are rendered, so a removed one vanishes at once. */
+  /** The jobs this exporter schedules (the current config's, or this shard's share): only these are rendered, so a removed one vanishes at once. A new array when they change, never changed in place (what a scrape derives from it is kept per array). */
   jobs: () => readonly ProbeJob[];
   /** --shard.index/--shard.count, for imap_exporter_shard_info; default 0 of 1. */
   shard?: Shard;
@@ -104,8 +104,9 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegi
     },
   });
 
+  const jobs = configuredJobs(options.jobs);
   const registry = new TextRegistry(async (out) => {
-    const snapshot = buildSnapshot(options.results, options.jobs());
+    const snapshot = buildSnapshot(options.results, jobs());
     // A late result of a removed target may have re-created its series since retain(),
     // and a reload may have deselected phases.
     latency.retain(snapshot.configuredTargets, latencyPhases());
@@ -164,18 +165,46 @@ function latestOfJobs(snapshot: Snapshot): (readonly [string, ProbeResult])[] {
   return groups;
 }
 
-function buildSnapshot(results: ResultStore, jobs: readonly ProbeJob[]): Snapshot {
+/** A configured job as a scrape needs it; made once per config, not once per scrape. */
+interface ConfiguredJob {
+  key: string;
+  target: string;
+  base: string;
+  intervalMs: number;
+}
+
+/**
+ * Each job of the current config once, with its labels formatted: the job list is one
+ * array per config load, so this is made again only after a reload (formatting 10,000
+ * label sets at every scrape held the event loop before the first slice).
+ */
+function configuredJobs(jobs: () => readonly ProbeJob[]): () => readonly ConfiguredJob[] {
+  let list: readonly ProbeJob[] | undefined;
+  let configured: ConfiguredJob[] = [];
+  return () => {
+    const current = jobs();
+    if (current === list) return configured;
+    list = current;
+    const seen = new Set<string>();
+    configured = [];
+    for (const job of current) {
+      if (seen.has(job.key)) continue;
+      seen.add(job.key);
+      configured.push({ key: job.key, target: job.target, base: jobBase(job.target, job.account), intervalMs: job.intervalMs });
+    }
+    return configured;
+  };
+}
+
+function buildSnapshot(results: ResultStore, jobs: readonly ConfiguredJob[]): Snapshot {
   const snapshot: Snapshot = { jobs: [], targets: new Map(), configuredTargets: new Set() };
-  const seen = new Set<string>();
-  for (const job of jobs) {
-    if (seen.has(job.key)) continue;
-    seen.add(job.key);
-    const state = results.get(job.key);
-    snapshot.jobs.push({ base: jobBase(job.target, job.account), state, intervalMs: job.intervalMs });
-    snapshot.configuredTargets.add(job.target);
+  for (const { key, target, base, intervalMs } of jobs) {
+    const state = results.get(key);
+    snapshot.jobs.push({ base, state, intervalMs });
+    snapshot.configuredTargets.add(target);
     const latest = state?.latest;
-    const current = snapshot.targets.get(job.target);
-    if (latest && (!current || latest.endedAt > current.endedAt)) snapshot.targets.set(job.target, latest);
+    const current = snapshot.targets.get(target);
+    if (latest && (!current || latest.endedAt > current.endedAt)) snapshot.targets.set(target, latest);
   }
   return snapshot;
 }
