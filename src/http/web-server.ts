@@ -16,6 +16,7 @@ import { loadWebConfig, OPEN_WEB_SETTINGS, type WebSettings, type WebTlsSettings
 // How often a watched file's mtime is polled; cheap (one stat per file) and unref'd.
 const WATCH_INTERVAL_MS = 2000;
 const SOCKET_HIGH_WATER_MARK = 1024 * 1024;
+
 export class WebSecurity {
   #settings: WebSettings;
   readonly #logger: Logger;

@@ -83,7 +83,7 @@ interface Snapshot {
  */
 export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegistry {
   const latency = new StageLatencyHistogram(m.STAGE_LATENCY.name, m.STAGE_LATENCY.help('scheduled'), m.STAGE_LATENCY_BUCKETS);
-  const latencyPhases = phaseSet(options.latencyPhases ?? (() => STAGES));
+  const latencyPhases = perArray(options.latencyPhases ?? (() => STAGES), (phases): ReadonlySet<Stage> => new Set(phases));
   const jobBlocks = new ResultBlocks(JOB_SERIES);
   const targetBlocks = new ResultBlocks(TARGET_SERIES);
   const stateGauges = new ResultBlocks(STATE_GAUGES);
@@ -104,7 +104,7 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegi
     },
   });
 
-  const jobs = configuredJobs(options.jobs);
+  const jobs = perArray(options.jobs, configuredJobs);
   const registry = new TextRegistry(async (out) => {
     const snapshot = buildSnapshot(options.results, jobs());
     // A late result of a removed target may have re-created its series since retain(),
@@ -145,17 +145,13 @@ function help(def: MetricDef): string {
   return def.help('scheduled');
 }
 
-/** The selected phases as a set, made again only when the config's list (a new array at each load) changes. */
-function phaseSet(phases: () => readonly Stage[]): () => ReadonlySet<Stage> {
-  let list: readonly Stage[] | undefined;
-  let set: ReadonlySet<Stage> = new Set();
+/** `derive(source())`, made again only when `source` returns another array (the config's are new at each load, never changed in place). */
+function perArray<A, B>(source: () => A, derive: (current: A) => B): () => B {
+  let seen: { current: A; derived: B } | undefined;
   return () => {
-    const current = phases();
-    if (current !== list) {
-      list = current;
-      set = new Set(current);
-    }
-    return set;
+    const current = source();
+    if (seen?.current !== current) seen = { current, derived: derive(current) };
+    return seen.derived;
   };
 }
 
@@ -174,26 +170,18 @@ interface ConfiguredJob {
 }
 
 /**
- * Each job of the current config once, with its labels formatted: the job list is one
- * array per config load, so this is made again only after a reload (formatting 10,000
- * label sets at every scrape held the event loop before the first slice).
+ * Each job of the config once, with its labels formatted: made once per config
+ * (formatting 10,000 label sets at every scrape held the event loop before the first slice).
  */
-function configuredJobs(jobs: () => readonly ProbeJob[]): () => readonly ConfiguredJob[] {
-  let list: readonly ProbeJob[] | undefined;
-  let configured: ConfiguredJob[] = [];
-  return () => {
-    const current = jobs();
-    if (current === list) return configured;
-    list = current;
-    const seen = new Set<string>();
-    configured = [];
-    for (const job of current) {
-      if (seen.has(job.key)) continue;
-      seen.add(job.key);
-      configured.push({ key: job.key, target: job.target, base: jobBase(job.target, job.account), intervalMs: job.intervalMs });
-    }
-    return configured;
-  };
+function configuredJobs(jobs: readonly ProbeJob[]): ConfiguredJob[] {
+  const seen = new Set<string>();
+  const configured: ConfiguredJob[] = [];
+  for (const job of jobs) {
+    if (seen.has(job.key)) continue;
+    seen.add(job.key);
+    configured.push({ key: job.key, target: job.target, base: jobBase(job.target, job.account), intervalMs: job.intervalMs });
+  }
+  return configured;
 }
 
 function buildSnapshot(results: ResultStore, jobs: readonly ConfiguredJob[]): Snapshot {
