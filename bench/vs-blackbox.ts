@@ -7,6 +7,10 @@
  * /proc before and after, so only that daemon's own CPU is counted (not Dovecot's, not
  * this client's). Prints CPU ms per probe (median and range over rounds), the ratio, and
  * RSS after the runs; checks that every probe succeeded. Asserts nothing.
+ * The login dialogue runs twice for the exporter: every handshake full (the default),
+ * and with `tls_config.session_resumption` (blackbox_exporter has no such option, so its
+ * side is the same full-handshake probe). Dovecot runs one shared imap-login process,
+ * the only way it can resume a session, for every dialogue and both daemons.
  *   npm run build && node dist/bench/vs-blackbox.js [probes per daemon and dialogue] [--cpu-prof=DIR] [--baseline=MAIN_JS]
  * --cpu-prof=DIR runs the exporter daemon under `node --cpu-prof`, its profile written to DIR.
  * --baseline=MAIN_JS adds a second exporter daemon from another build (e.g. a worktree of
@@ -111,6 +115,10 @@ function exporterConfig(dovecot: DovecotServer): string {
         accounts: [{ username: dovecot.accounts.alice.username, name: 'alice', password_file: 'alice.pw' }],
       })),
       ...workers.map((i) => ({ name: `dovecot-unauth-${i}`, host, port })),
+      ...workers.map((i) => ({
+        name: `dovecot-resume-${i}`, host, port, tls_config: { session_resumption: '1h' },
+        accounts: [{ username: dovecot.accounts.alice.username, name: 'alice', password_file: 'alice.pw' }],
+      })),
     ],
   });
 }
@@ -243,6 +251,14 @@ async function compare(daemons: Daemon[], dialogue: Dialogue): Promise<string[]>
   return sides.flatMap((side) => side.failures.map((f) => `${side.daemon.name} ${dialogue.name}: ${f}`));
 }
 
+/** How the exporter's TLS handshake went in one probe (resumed or full), from /probe's debug transcript. */
+async function exporterTls(exporter: Daemon, path: string): Promise<string> {
+  const text = await (await fetch(`${exporter.url}${path}&debug=true`, { signal: AbortSignal.timeout(15_000) })).text();
+  const line = /^\s*[\d.]+ms -- (TLS TLSv.*)$/m.exec(text)?.[1];
+  if (line === undefined) return '(no TLS line in the transcript)';
+  return `${line.split(',')[0]}, ${line.includes('session resumed') ? 'session resumed' : 'full handshake'}`;
+}
+
 /** The commands the exporter sent in one login probe, from /probe's debug transcript. */
 async function exporterDialogue(exporter: Daemon, path: string): Promise<string> {
   const text = await (await fetch(`${exporter.url}${path}&debug=true`, { signal: AbortSignal.timeout(15_000) })).text();
@@ -257,7 +273,7 @@ try {
   process.exit(1);
 }
 
-const dovecot = await startDovecot();
+const dovecot = await startDovecot({ sharedLoginProcess: true });
 const dir = await mkdtemp(join(tmpdir(), 'imapx-vs-blackbox-'));
 const daemons: Daemon[] = [];
 try {
@@ -290,6 +306,10 @@ try {
       exporter: (worker) => `/probe?target=dovecot-${worker}&account=alice`,
     },
     {
+      name: 'login probe, TLS session resumed', blackbox: `/probe?module=imap_login&target=${target}`, blackboxSends: commands.login,
+      exporter: (worker) => `/probe?target=dovecot-resume-${worker}&account=alice`,
+    },
+    {
       name: 'unauthenticated STARTTLS', blackbox: `/probe?module=imap_starttls&target=${target}`, blackboxSends: commands.starttls,
       exporter: (worker) => `/probe?target=dovecot-unauth-${worker}`,
     },
@@ -298,6 +318,7 @@ try {
   for (const dialogue of dialogues) {
     const blackboxSends = ['STARTTLS', ...dialogue.blackboxSends].map((c, i) => `a${i + 1} ${c.replace(dovecot.accounts.alice.password, '***')}`);
     console.log(`${dialogue.name}\n  imap_exporter sends:     ${await exporterDialogue(exporter, dialogue.exporter(0))}`);
+    console.log(`  imap_exporter's TLS:     ${await exporterTls(exporter, dialogue.exporter(0))}`);
     requests[dialogue.name] = 1;
     console.log(`  blackbox_exporter sends: ${blackboxSends.join(' | ')}`);
     failures.push(...(await compare(daemons, dialogue)));
@@ -306,8 +327,9 @@ try {
   const log = await dovecot.readLog();
   const logins = log.match(/imap-login: Info: Login: user=<alice>/g)?.length ?? 0;
   const unauthenticated = log.match(/imap-login: Info: Disconnected: Aborted login by logging out/g)?.length ?? 0;
+  const loginRequests = (requests['login probe'] ?? 0) + (requests['login probe, TLS session resumed'] ?? 0);
   console.log(
-    `Dovecot saw ${logins} logins of alice for ${requests['login probe']} login requests (+1 by the fixture's warm-up), ` +
+    `Dovecot saw ${logins} logins of alice for ${loginRequests} login requests (+1 by the fixture's warm-up), ` +
       `${unauthenticated} sessions logged out before login for ${requests['unauthenticated STARTTLS']} unauthenticated requests`,
   );
   const rss = await Promise.all(daemons.map(async (d) => `${d.name} ${(await rssMiB(d.child.pid!)).toFixed(0)} MiB`));

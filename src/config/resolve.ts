@@ -13,9 +13,11 @@ type Path = (string | number)[];
 function tlsSettings(defaults: RawDefaults, own: RawTarget['tls_config'] = {}): TlsSettings {
   const caFile = own.ca_file ?? defaults.tls_config.ca_file;
   const serverName = own.server_name ?? defaults.tls_config.server_name;
+  const sessionResumptionMs = own.session_resumption ?? defaults.tls_config.session_resumption;
   return {
     ...(caFile !== undefined && { caFile }),
     ...(serverName !== undefined && { serverName }),
+    ...(sessionResumptionMs !== undefined && { sessionResumptionMs }),
     insecureSkipVerify: own.insecure_skip_verify ?? defaults.tls_config.insecure_skip_verify,
   };
 }

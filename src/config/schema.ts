@@ -151,10 +151,20 @@ const bytes = (min: number) =>
   z.number().int({ error: 'expected a whole number of bytes' }).min(min, { error: `expected at least ${min}` });
 const responses = z.number().int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' });
 
+// Beyond CONTRACT §4: opt-in TLS session resumption, with a full handshake (and so a fresh
+// look at the certificate) at least this often.
+const sessionResumption = duration({
+  minMs: 1_000,
+  maxMs: MAX_INTERVAL_MS,
+  tooSmall: 'expected a full handshake interval of at least 1s',
+  tooLarge: 'expected a full handshake interval of at most 24h',
+});
+
 const tlsConfigShape = {
   ca_file: nonEmpty,
   server_name: nonEmpty,
   insecure_skip_verify: z.boolean(),
+  session_resumption: sessionResumption,
 };
 
 const limitsShape = {

@@ -65,6 +65,7 @@ function tlsSummary(result: ProbeResult): string {
     parts.push(days >= 0 ? `certificate expires in ${days} days` : `certificate EXPIRED ${-days} days ago`);
   }
   if (!tls.authorized) parts.push(`not verified (${tls.authorizationError ?? 'unknown'})`);
+  if (tls.resumedFrom !== undefined) parts.push('session resumed');
   return parts.join(', ');
 }
 

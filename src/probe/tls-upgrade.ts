@@ -6,6 +6,7 @@ import type { ProbeContext } from './context.js';
 import { ProbeError } from './errors.js';
 import { secureContextFor } from './tls-context.js';
 import { checkIdentity, peerLeaf, skipPeerCertificateObjects } from './tls-identity.js';
+import { sessionKey, tlsSessions, type KeptSession } from './tls-sessions.js';
 import type { TlsFacts } from './types.js';
 
 /**
@@ -18,6 +19,9 @@ export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<T
   const { tlsConfig, host } = ctx.spec;
   const secureContext = await secureContextFor(tlsConfig.caFile);
   const verifyName = tlsConfig.serverName ?? host;
+  const resumption = tlsConfig.sessionResumptionMs;
+  const key = resumption === undefined ? undefined : sessionKey(host, ctx.spec.port, verifyName, tlsConfig.caFile, tlsConfig.insecureSkipVerify);
+  const offered = key === undefined ? undefined : tlsSessions.resumable(key, resumption ?? 0, Date.now());
   const tlsSocket: TLSSocket = tlsConnect({
     socket,
     host: verifyName,
@@ -26,11 +30,16 @@ export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<T
     secureContext,
     rejectUnauthorized: false,
     checkServerIdentity: (name): Error | undefined => checkIdentity(name, leafOf()),
+    ...(offered && { session: offered.session }),
   });
   const leafOf = peerLeaf(tlsSocket);
   const restorePeerCertificate = skipPeerCertificateObjects(tlsSocket);
+  // TLS 1.2 hands over its session during the handshake, TLS 1.3 its tickets after it.
+  let early: Buffer | undefined;
+  let onSession = (session: Buffer): void => void (early = session);
+  if (key !== undefined) tlsSocket.on('session', (session: Buffer) => onSession(session));
   ctx.sockets.push(tlsSocket);
-  ctx.transcript.record('-', `TLS handshake (server name ${verifyName})`);
+  ctx.transcript.record('-', `TLS handshake (server name ${verifyName}${offered ? ', offering a session to resume' : ''})`);
   try {
     await ctx.deadline.race(
       new Promise<void>((resolve, reject) => {
@@ -42,6 +51,9 @@ export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<T
         tlsSocket.once('close', () => reject(new ProbeError('tls_handshake_failed', 'connection closed during the TLS handshake')));
       }),
     );
+  } catch (error) {
+    if (key !== undefined) tlsSessions.forget(key);
+    throw error;
   } finally {
     restorePeerCertificate();
   }
@@ -49,7 +61,18 @@ export async function upgradeToTls(ctx: ProbeContext, socket: Socket): Promise<T
   tlsSocket.removeAllListeners('close');
   tlsSocket.on('error', () => undefined);
   const leaf = leafOf();
-  const facts = tlsFacts(tlsSocket, leaf);
+  const resumed = offered !== undefined && tlsSocket.isSessionReused() ? offered : undefined;
+  const facts = resumed ? resumedFacts(tlsSocket, resumed) : tlsFacts(tlsSocket, leaf);
+  if (key !== undefined) {
+    if (facts.authorized || tlsConfig.insecureSkipVerify) {
+      const { version: _version, cipher: _cipher, resumedFrom: _resumedFrom, ...certificate } = facts;
+      const fullHandshakeAt = resumed?.fullHandshakeAt ?? Date.now();
+      onSession = (session) => tlsSessions.keep(key, { session, fullHandshakeAt, facts: resumed?.facts ?? certificate });
+      if (early) onSession(early);
+    } else {
+      tlsSessions.forget(key);
+    }
+  }
   ctx.facts.tls = facts;
   ctx.encrypted = true;
   ctx.transcript.record('-', describe(facts));
@@ -110,6 +133,17 @@ function tlsFacts(socket: TLSSocket, leaf: X509Certificate | undefined): TlsFact
   return facts;
 }
 
+/** A resumed handshake: this connection's protocol and cipher, the certificate facts of the full handshake. */
+function resumedFacts(socket: TLSSocket, kept: KeptSession): TlsFacts {
+  const cipher = socket.getCipher();
+  return {
+    version: socket.getProtocol() ?? 'unknown',
+    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
+    ...kept.facts,
+    resumedFrom: Math.floor(kept.fullHandshakeAt / 1000),
+  };
+}
+
 /** Earliest expiry along the presented chain, in epoch seconds: the first certificate to break the chain. */
 function earliestNotAfter(leaf: X509Certificate): number | undefined {
   let earliest: number | undefined;
@@ -138,7 +172,9 @@ function commonName(name: string): string | undefined {
 function describe(facts: TlsFacts): string {
   const expiry = facts.certNotAfter ? `, certificate valid until ${new Date(facts.certNotAfter * 1000).toISOString()}` : '';
   const verified = facts.authorized ? 'verified' : `NOT verified: ${facts.authorizationError ?? 'unknown'}`;
-  return `TLS ${facts.version} ${facts.cipher}, subject ${facts.certSubject ?? '?'}, issuer ${facts.certIssuer ?? '?'}${expiry}, ${verified}`;
+  const resumed =
+    facts.resumedFrom === undefined ? '' : ` (session resumed: certificate as of the full handshake at ${new Date(facts.resumedFrom * 1000).toISOString()})`;
+  return `TLS ${facts.version} ${facts.cipher}, subject ${facts.certSubject ?? '?'}, issuer ${facts.certIssuer ?? '?'}${expiry}, ${verified}${resumed}`;
 }
 
 const CERT_INVALID_CODES = new Set([

@@ -17,6 +17,8 @@ export interface TlsSettings {
   caFile?: string;
   serverName?: string;
   insecureSkipVerify: boolean;
+  /** Resume TLS sessions, with a full handshake at least this often (absent: every handshake is full). */
+  sessionResumptionMs?: number;
 }
 
 export interface ListPattern {
@@ -116,6 +118,11 @@ export interface TlsFacts {
   /** Whether the chain and host name verified (false also when verification was skipped and failed). */
   authorized: boolean;
   authorizationError?: string;
+  /**
+   * The handshake resumed an earlier session: no certificate was presented, and the
+   * certificate facts are those of the full handshake at this time (epoch seconds).
+   */
+  resumedFrom?: number;
 }
 
 export interface ListFacts extends ListPattern {

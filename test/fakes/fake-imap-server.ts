@@ -22,6 +22,8 @@ export * from './scripts.js';
 export interface TlsCredentials {
   key: string;
   cert: string;
+  /** Cap the protocol, e.g. TLSv1.2, whose session is handed over during the handshake. */
+  maxVersion?: 'TLSv1.2';
 }
 
 export interface FakeConnection {
@@ -86,9 +88,18 @@ export class ConnectionClosedError extends Error {
 /** Unread client input beyond this pauses the socket, so a flooding client cannot grow memory. */
 const MAX_BUFFERED_INPUT = 1 << 20;
 
+/** One context per credentials, as a real server has: its ticket keys let a client resume a session. */
+const contexts = new WeakMap<TlsCredentials, SecureContext>();
+
 export function secureContextFor(credentials: TlsCredentials): SecureContext {
   const pem = (value: string): string => (value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8'));
-  return createSecureContext({ key: pem(credentials.key), cert: pem(credentials.cert) });
+  let context = contexts.get(credentials);
+  if (!context) {
+    const { key, cert, maxVersion } = credentials;
+    context = createSecureContext({ key: pem(key), cert: pem(cert), ...(maxVersion && { maxVersion }) });
+    contexts.set(credentials, context);
+  }
+  return context;
 }
 
 class Connection implements FakeConnection {

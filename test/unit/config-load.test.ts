@@ -188,6 +188,33 @@ test('tls: none with a login and no allow_plaintext_auth warns that every login 
   ]);
 });
 
+test('tls_config.session_resumption is off unless set, inherited, and overridden per target', async () => {
+  const path = join(scratch, 'resumption.yaml');
+  await writeFile(
+    path,
+    [
+      'defaults:',
+      '  tls_config: { session_resumption: 15m }',
+      'targets:',
+      '  - { name: inherits, host: a }',
+      '  - { name: own, host: b, tls_config: { session_resumption: 30s } }',
+      '',
+    ].join('\n'),
+  );
+  const { config } = await loadConfigFile(path);
+  assert.deepEqual(
+    config.targets.map((t) => t.tlsConfig.sessionResumptionMs),
+    [900_000, 30_000],
+  );
+  await writeFile(path, 'targets:\n  - { name: t, host: a }\n');
+  assert.equal((await loadConfigFile(path)).config.targets[0]?.tlsConfig.sessionResumptionMs, undefined);
+  await writeFile(path, 'targets:\n  - { name: t, host: a, tls_config: { session_resumption: 100ms } }\n');
+  await assert.rejects(loadConfigFile(path), (error: Error) => {
+    assert.match(error.message, /targets\[0\]\.tls_config\.session_resumption: expected a full handshake interval of at least 1s/);
+    return true;
+  });
+});
+
 test('the shipped example loads on a machine with no secrets', async () => {
   const loaded = await loadConfigFile(join(process.cwd(), 'config/imap-exporter.yaml'), { env: {} });
   assert.deepEqual(loaded.warnings, []);
