@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { runProbe } from '../src/probe/run-probe.js';
 import type { ProbeSpec } from '../src/probe/types.js';
+import { loginAccount } from '../test/helpers/jobs.js';
 import { startDovecot, type DovecotServer } from '../test/fixtures/dovecot.js';
 
 const PROBES = Number(process.argv[2] ?? 400);
@@ -61,15 +62,7 @@ try {
   await measure('unauthenticated STARTTLS', base);
   await measure('login probe (STARTTLS, LOGIN, SELECT, LIST x2)', {
     ...base,
-    account: {
-      name: 'alice',
-      username: dovecot.accounts.alice.username,
-      auth: 'login',
-      allowPlaintextAuth: false,
-      mailbox: 'INBOX',
-      list: [{ reference: '', pattern: '*' }, { reference: '', pattern: '#shared.*' }],
-      password: () => Promise.resolve(dovecot.accounts.alice.password),
-    },
+    account: loginAccount('alice', dovecot.accounts.alice),
   });
   (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();

@@ -13,7 +13,7 @@ import type { AccountSpec, NamespaceListRequest, ProbeResult, ProbeSpec } from '
 import { startCourier, type CourierCause, type CourierServer, type Listener } from '../fixtures/courier.js';
 import { find, parseExpositionFull, select } from '../helpers/exposition.js';
 import { assertFailed } from '../helpers/fake-probe.js';
-import { testJob } from '../helpers/jobs.js';
+import { loginAccount, testJob } from '../helpers/jobs.js';
 
 let courier: CourierServer;
 before(async () => {
@@ -22,20 +22,7 @@ before(async () => {
 after(() => courier?.stop());
 
 function account(name: 'alice' | 'bob' | 'carol', overrides: Partial<AccountSpec> = {}): AccountSpec {
-  const { username, password } = courier.accounts[name];
-  return {
-    name,
-    username,
-    auth: 'login',
-    allowPlaintextAuth: false,
-    mailbox: 'INBOX',
-    list: [
-      { reference: '', pattern: '*' },
-      { reference: '', pattern: '#shared.*' },
-    ],
-    password: () => Promise.resolve(password),
-    ...overrides,
-  };
+  return loginAccount(name, courier.accounts[name], overrides);
 }
 
 function spec(listener: Listener, overrides: Partial<ProbeSpec> = {}): ProbeSpec {

@@ -9,7 +9,7 @@ import type { AccountSpec, ListEntry, ProbeResult, ProbeSpec } from '../../src/p
 import { startDovecot, type DovecotServer, type Listener } from '../fixtures/dovecot.js';
 import { closedPort } from '../fixtures/ports.js';
 import { parseExpositionFull, select } from '../helpers/exposition.js';
-import { testJob } from '../helpers/jobs.js';
+import { loginAccount, testJob } from '../helpers/jobs.js';
 
 let dovecot: DovecotServer;
 before(async () => {
@@ -18,19 +18,7 @@ before(async () => {
 after(() => dovecot?.stop());
 
 function alice(overrides: Partial<AccountSpec> = {}): AccountSpec {
-  return {
-    name: 'alice',
-    username: dovecot.accounts.alice.username,
-    auth: 'login',
-    allowPlaintextAuth: false,
-    mailbox: 'INBOX',
-    list: [
-      { reference: '', pattern: '*' },
-      { reference: '', pattern: '#shared.*' },
-    ],
-    password: () => Promise.resolve(dovecot.accounts.alice.password),
-    ...overrides,
-  };
+  return loginAccount('alice', dovecot.accounts.alice, overrides);
 }
 
 function spec(listener: Listener, overrides: Partial<ProbeSpec> = {}): ProbeSpec {

@@ -11,7 +11,7 @@ import type { ProbeResult, ProbeSpec, TlsSettings } from '../../src/probe/types.
 import { minimalImap, startFakeImapServer, type TlsCredentials } from '../fakes/fake-imap-server.js';
 import { startDovecot, type DovecotServer, type Listener } from '../fixtures/dovecot.js';
 import { parseExpositionFull, select } from '../helpers/exposition.js';
-import { testJob } from '../helpers/jobs.js';
+import { loginAccount, testJob } from '../helpers/jobs.js';
 
 let dovecot: DovecotServer;
 before(async () => {
@@ -29,15 +29,7 @@ function spec(target: string, listener: Listener, tls: Partial<TlsSettings>, mod
     tls: mode,
     tlsConfig: { caFile: dovecot.caFile, insecureSkipVerify: false, ...tls },
     timeoutMs: 5000,
-    account: {
-      name: 'alice',
-      username: dovecot.accounts.alice.username,
-      auth: 'login',
-      allowPlaintextAuth: false,
-      mailbox: 'INBOX',
-      list: [{ reference: '', pattern: '*' }],
-      password: () => Promise.resolve(dovecot.accounts.alice.password),
-    },
+    account: loginAccount('alice', dovecot.accounts.alice),
   };
 }
 
