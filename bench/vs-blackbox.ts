@@ -251,19 +251,21 @@ async function compare(daemons: Daemon[], dialogue: Dialogue): Promise<string[]>
   return sides.flatMap((side) => side.failures.map((f) => `${side.daemon.name} ${dialogue.name}: ${f}`));
 }
 
-/** How the exporter's TLS handshake went in one probe (resumed or full), from /probe's debug transcript. */
-async function exporterTls(exporter: Daemon, path: string): Promise<string> {
-  const text = await (await fetch(`${exporter.url}${path}&debug=true`, { signal: AbortSignal.timeout(15_000) })).text();
-  const line = /^\s*[\d.]+ms -- (TLS TLSv.*)$/m.exec(text)?.[1];
-  if (line === undefined) return '(no TLS line in the transcript)';
-  return `${line.split(',')[0]}, ${line.includes('session resumed') ? 'session resumed' : 'full handshake'}`;
-}
-
-/** The commands the exporter sent in one login probe, from /probe's debug transcript. */
-async function exporterDialogue(exporter: Daemon, path: string): Promise<string> {
+/**
+ * One login probe through /probe's debug transcript: the commands the exporter sent,
+ * and how its TLS handshake went (resumed or full). One request: Dovecot's log is
+ * held against the count of requests.
+ */
+async function exporterDialogue(exporter: Daemon, path: string): Promise<{ sent: string; tls: string }> {
   const text = await (await fetch(`${exporter.url}${path}&debug=true`, { signal: AbortSignal.timeout(15_000) })).text();
   const sent = [...text.matchAll(/^\s*[\d.]+ms C: (\S+ .*)$/gm)].map((m) => m[1]!);
-  return sent.length ? sent.join(' | ') : `(no client lines found in the transcript:\n${text})`;
+  const tlsLine = /^\s*[\d.]+ms -- (TLS TLSv.*)$/m.exec(text)?.[1];
+  return {
+    sent: sent.length ? sent.join(' | ') : `(no client lines found in the transcript:\n${text})`,
+    tls: tlsLine === undefined
+      ? '(no TLS line in the transcript)'
+      : `${tlsLine.split(',')[0]}, ${tlsLine.includes('session resumed') ? 'session resumed' : 'full handshake'}`,
+  };
 }
 
 try {
@@ -317,11 +319,12 @@ try {
   const failures: string[] = [];
   for (const dialogue of dialogues) {
     const blackboxSends = ['STARTTLS', ...dialogue.blackboxSends].map((c, i) => `a${i + 1} ${c.replace(dovecot.accounts.alice.password, '***')}`);
-    console.log(`${dialogue.name}\n  imap_exporter sends:     ${await exporterDialogue(exporter, dialogue.exporter(0))}`);
-    console.log(`  imap_exporter's TLS:     ${await exporterTls(exporter, dialogue.exporter(0))}`);
-    requests[dialogue.name] = 1;
+    console.log(`${dialogue.name}\n  imap_exporter sends:     ${(await exporterDialogue(exporter, dialogue.exporter(0))).sent}`);
     console.log(`  blackbox_exporter sends: ${blackboxSends.join(' | ')}`);
     failures.push(...(await compare(daemons, dialogue)));
+    // After the rounds, when a session to resume exists if the target resumes at all.
+    console.log(`  imap_exporter's TLS after the rounds: ${(await exporterDialogue(exporter, dialogue.exporter(0))).tls}`);
+    requests[dialogue.name] = (requests[dialogue.name] ?? 0) + 2;
   }
   // Every answer must have been its own IMAP session: Dovecot's count against the requests.
   const log = await dovecot.readLog();
