@@ -8,6 +8,7 @@ import { createApp } from './http/app.js';
 import { WebSecurity } from './http/web-server.js';
 import type { Logger } from './log.js';
 import { createMetricsRegistry } from './metrics/collector.js';
+import { openCpuWaitClock } from './metrics/cpu-wait.js';
 import { EventLoopStallMonitor } from './metrics/event-loop-stall.js';
 import { exporterErrorsCounter } from './metrics/exporter-errors.js';
 import { scheduleLatenessHistogram } from './metrics/schedule-lateness.js';
@@ -53,11 +54,12 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   // This replica's share of the config's jobs (all of them unless --shard.count): what it schedules and exports.
   let scheduledJobs: readonly ProbeJob[] = [];
   const results = new ResultStore();
-  const stalls = new EventLoopStallMonitor();
+  const cpuWait = openCpuWaitClock();
+  const stalls = new EventLoopStallMonitor(cpuWait ? { cpuWait: cpuWait.read } : {});
   stalls.start();
   const registry = createMetricsRegistry({
     results,
-    eventLoopStall: () => stalls.longestSeconds(),
+    eventLoopStall: () => stalls.longest(),
     latencyPhases: () => store?.current.config.metrics.latencyPhases ?? STAGES,
     jobs: () => scheduledJobs,
     shard: flags.shard,
@@ -188,6 +190,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
   web.close();
   await Promise.all([scheduler.stop({ graceMs: SHUTDOWN_GRACE_MS }), closeServer(server, SHUTDOWN_GRACE_MS)]);
   stalls.stop();
+  cpuWait?.close();
   logger.info('stopped');
   return 0;
 }

@@ -6,6 +6,7 @@ import { UNSHARDED, type Shard } from '../scheduler/shard.js';
 import * as m from './definitions.js';
 import type { MetricDef } from './definitions.js';
 import { labelPair, TextRegistry, type ExpositionText } from './exposition.js';
+import type { Stall } from './event-loop-stall.js';
 import { ResultBlocks, writeBlocks, type SeriesTable } from './result-blocks.js';
 import { jobBase, JOB_SERIES, TARGET_SERIES, targetBase, writeGauges, writeIntervals } from './series.js';
 import { StageLatencyHistogram } from './stage-latency.js';
@@ -31,8 +32,8 @@ export interface MetricsRegistryOptions {
   reloadState: () => ReloadState;
   /** prom-client's default process metrics; default true. */
   processMetrics?: boolean;
-  /** The longest event-loop stall in the recent window, in seconds (event-loop-stall.ts); omitted, no such series. */
-  eventLoopStall?: () => number;
+  /** The longest event-loop stall in the recent window (event-loop-stall.ts); omitted, no such series. */
+  eventLoopStall?: () => Stall;
   /** The phases the latency histogram keeps (config `metrics.latency_histogram.phases`); default all. */
   latencyPhases?: () => readonly Stage[];
 }
@@ -138,7 +139,11 @@ function writeExporterFamilies(out: ExpositionText, options: MetricsRegistryOpti
   scalar(m.BUILD_INFO, `${labelPair('version', version)},${labelPair('node_version', nodeVersion)}`, 1);
   const shard = options.shard ?? UNSHARDED;
   scalar(m.SHARD_INFO, `${labelPair('index', String(shard.index))},${labelPair('count', String(shard.count))}`, 1);
-  if (options.eventLoopStall) scalar(m.EVENT_LOOP_STALL, '', options.eventLoopStall());
+  if (options.eventLoopStall) {
+    const stall = options.eventLoopStall();
+    scalar(m.EVENT_LOOP_STALL, '', stall.seconds);
+    scalar(m.EVENT_LOOP_STALL_CPU_WAIT, '', stall.cpuWaitSeconds);
+  }
 }
 
 function help(def: MetricDef): string {

@@ -203,6 +203,13 @@ export const EVENT_LOOP_STALL = def(
     'Longest the event loop was blocked in the last 60 s (a 10 ms timer that fired this much late). ' +
     'Probe timings taken during a stall are too long by up to this much. nodejs_eventloop_lag_* sample differently and can miss a single long stall.',
 );
+export const EVENT_LOOP_STALL_CPU_WAIT = def(
+  'imap_exporter_eventloop_stall_cpu_wait_seconds',
+  [],
+  () =>
+    'Of the stall in imap_exporter_eventloop_stall_seconds, how long the event-loop thread was ready to run but had no CPU ' +
+    '(other processes, or a CPU limit throttling the container). Close to the stall: give the exporter CPU; far below it: the exporter\'s own work held the loop. Linux only.',
+);
 export const JOBS = def(
   'imap_exporter_jobs',
   [],

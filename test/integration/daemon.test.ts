@@ -128,6 +128,11 @@ describe('imap_exporter daemon against a real Dovecot', () => {
     assert.deepEqual(await promtoolProblems(text), []);
     assert.match(text, /imap_exporter_build_info\{version="[^"]+",node_version="v\d+/);
     assert.match(text, /imap_exporter_config_last_reload_successful 1/);
+    // The stall gauge and, on Linux, how much of that stall was a wait for a CPU (never more than the stall).
+    const stall = Number(/^imap_exporter_eventloop_stall_seconds (\S+)$/m.exec(text)?.[1]);
+    const cpuWait = Number(/^imap_exporter_eventloop_stall_cpu_wait_seconds (\S+)$/m.exec(text)?.[1]);
+    assert.ok(stall >= 0, 'stall gauge exported');
+    if (process.platform === 'linux') assert.ok(cpuWait >= 0 && cpuWait <= stall, `cpu wait ${cpuWait} within the stall ${stall}`);
   });
 
   it('logs one structured line per failure, never the password', async () => {

@@ -29,7 +29,7 @@ describe(`/metrics with ${JOBS} jobs`, () => {
       jobs: () => jobs,
       buildInfo: { version: 'test', nodeVersion: process.version },
       reloadState: () => ({ lastReloadSuccessful: true, lastReloadSuccessTimestamp: 1_760_000_000 }),
-      eventLoopStall: () => 0,
+      eventLoopStall: () => ({ seconds: 0 }),
     });
     for (let run = 0; run < 3; run += 1) jobs.forEach((job, i) => results.record(job, makeResult(job, run, i)));
     const writeTo = registry.writeTo.bind(registry);

@@ -73,9 +73,11 @@ describe('latency histogram phases', () => {
       buildInfo: { version: 't', nodeVersion: 'v20' },
       reloadState: () => ({ lastReloadSuccessful: true, lastReloadSuccessTimestamp: 1 }),
       processMetrics: false,
-      eventLoopStall: () => 0.42,
+      eventLoopStall: () => ({ seconds: 0.42, cpuWaitSeconds: 0.3 }),
     });
-    assert.match(await registry.metrics(), /^imap_exporter_eventloop_stall_seconds 0\.42$/m);
+    const text = await registry.metrics();
+    assert.match(text, /^imap_exporter_eventloop_stall_seconds 0\.42$/m);
+    assert.match(text, /^imap_exporter_eventloop_stall_cpu_wait_seconds 0\.3$/m);
   });
 });
 
