@@ -8,6 +8,7 @@ import type { OnDemandProber } from '../probe/on-demand.js';
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { ResultStore } from '../scheduler/results.js';
 import type { Shard } from '../scheduler/shard.js';
+import { BackgroundGzip } from './gzip-stream.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { probeRoute, reply } from './routes/probe.js';
@@ -92,7 +93,8 @@ function expressApp(deps: AppDeps): express.Express {
   // A /probe answer is a few kilobytes on a scrape from nearby: compressing it cost
   // more CPU (~0.3 ms) than the rest of the HTTP side of a probe.
   const compressed = compression({ level: METRICS_GZIP_LEVEL });
-  app.get('/metrics', compressed, metricsRoute(deps));
+  // /metrics has its own, on a thread below the event loop's priority (gzip-stream.ts).
+  app.get('/metrics', metricsRoute(deps, new BackgroundGzip(METRICS_GZIP_LEVEL)));
   const probe = probeRoute(deps);
   app.get('/probe', (req, res, next) => void probe(req, res).catch(next));
   app.get('/', compressed, statusRoute(deps));

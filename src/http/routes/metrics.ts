@@ -1,19 +1,26 @@
 import type { RequestHandler, Response } from 'express';
 import type { ChunkSink } from '../../metrics/exposition.js';
 import type { AppDeps } from '../app.js';
+import type { BackgroundGzip } from '../gzip-stream.js';
 
 /**
  * The latest scheduled results, rendered at scrape time: a scrape never waits for a
  * probe. Streamed as it is rendered, so the ~50 MB of 10,000 jobs never sit in memory
  * whole (as a string, a Buffer and a copy, before) and the event loop keeps turning.
  */
-export function metricsRoute(deps: Pick<AppDeps, 'registry'>): RequestHandler {
-  return async (_req, res) => {
+export function metricsRoute(deps: Pick<AppDeps, 'registry'>, gzip: BackgroundGzip): RequestHandler {
+  return async (req, res) => {
     res.type(deps.registry.contentType);
-    const sink = responseSink(res);
+    res.vary('Accept-Encoding');
+    const plain = responseSink(res);
+    // gzip when the scraper takes it (Prometheus always does), as the compression middleware chose.
+    const gzipped = req.acceptsEncodings('gzip', 'identity') === 'gzip' ? gzip.sink(plain) : undefined;
+    if (gzipped) res.set('Content-Encoding', 'gzip');
     try {
-      await deps.registry.writeTo(sink);
+      await deps.registry.writeTo(gzipped ?? plain);
+      await gzipped?.finish();
     } catch (error) {
+      gzipped?.abort();
       if (error instanceof ScrapeGone) return;
       throw error;
     }

@@ -1,0 +1,128 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { crc32InJs } from '../../src/http/crc32.js';
+import { BackgroundGzip } from '../../src/http/gzip-stream.js';
+import type { ChunkSink } from '../../src/metrics/exposition.js';
+
+/** Keeps every byte it is given. */
+class Collect implements ChunkSink {
+  readonly chunks: Buffer[] = [];
+  write(chunk: Buffer): boolean {
+    this.chunks.push(Buffer.from(chunk));
+    return true;
+  }
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** Exposition-like text: repetitive, as /metrics is, with some variety so it does not compress to nothing. */
+function text(lines: number): Buffer {
+  let out = '';
+  for (let i = 0; i < lines; i += 1) out += `imap_probe_phase_success{target="imap-${i % 997}.example.net",account="probe-${i % 7}",phase="login"} ${i % 3}\n`;
+  return Buffer.from(out);
+}
+
+async function gzipChunks(gzip: BackgroundGzip, chunks: Buffer[], inner = new Collect()): Promise<Collect> {
+  const sink = gzip.sink(inner);
+  for (const chunk of chunks) if (!sink.write(chunk)) await sink.drained();
+  await sink.finish();
+  return inner;
+}
+
+/** The nice value of each of this process's threads (field 19 of /proc/self/task/TID/stat). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+describe('gzip on a background thread', () => {
+  it('makes one gzip stream of the chunks, in order, that gunzip checks (CRC and length) and restores byte for byte', async () => {
+    const gzip = new BackgroundGzip(1);
+    const whole = text(30_000); // ~3 MB
+    const large = Buffer.alloc(whole.length + 100, 0x78);
+    whole.copy(large, 50);
+    // 64 KiB chunks, one larger than that, and views into a larger buffer (only the view's bytes count).
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < 1_000_000; at += 65_536) chunks.push(whole.subarray(at, Math.min(at + 65_536, 1_000_000)));
+    chunks.push(large.subarray(50 + 1_000_000, 50 + 1_400_000));
+    chunks.push(whole.subarray(1_400_000));
+    const gzipped = (await gzipChunks(gzip, chunks)).bytes();
+    assert.deepEqual(gunzipSync(gzipped), whole);
+    assert.ok(gzipped.length < whole.length / 5, `compressed ${whole.length} to ${gzipped.length} bytes`);
+  });
+
+  it('ends an empty body as a valid empty gzip stream', async () => {
+    const gzipped = (await gzipChunks(new BackgroundGzip(1), [])).bytes();
+    assert.equal(gunzipSync(gzipped).length, 0);
+  });
+
+  it('waits for a full inner sink before taking more, and keeps the order', async () => {
+    const got: Buffer[] = [];
+    let release: (() => void) | undefined;
+    let fullTimes = 0;
+    const slow: ChunkSink = {
+      write(chunk) {
+        got.push(Buffer.from(chunk));
+        fullTimes += 1;
+        return false; // always full: every piece must wait for drained()
+      },
+      drained() {
+        return new Promise((resolve) => (release = resolve));
+      },
+    };
+    const gzip = new BackgroundGzip(1);
+    const sink = gzip.sink(slow);
+    const whole = text(20_000);
+    const chunks = Array.from({ length: Math.ceil(whole.length / 65_536) }, (_, i) => whole.subarray(i * 65_536, (i + 1) * 65_536));
+    let written = 0;
+    const writer = (async () => {
+      for (const chunk of chunks) {
+        written += 1;
+        if (!sink.write(chunk)) await sink.drained();
+      }
+      await sink.finish();
+    })();
+    // Drain the inner sink by hand, one piece at a time.
+    while (written < chunks.length || release) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const r = release;
+      release = undefined;
+      r?.();
+    }
+    await writer;
+    assert.ok(fullTimes >= chunks.length, 'every piece was offered');
+    assert.deepEqual(gunzipSync(Buffer.concat(got)), whole);
+  });
+
+  it('runs below the event loop\'s CPU priority', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+    const atTen = (nices: number[]): number => nices.filter((nice) => nice === 10).length;
+    const before = threadNices(); // the threads of the tests above are still there
+    await gzipChunks(new BackgroundGzip(1), [text(10)]);
+    const after = threadNices();
+    assert.equal(atTen(after), atTen(before) + 1, `one more thread at nice 10: ${before.join(' ')} → ${after.join(' ')}`);
+    assert.equal(after[0], 0, 'the main thread keeps its priority');
+  });
+
+  it('fails its streams, without crashing the process, when the thread dies; the next stream gets a new thread', async () => {
+    const dying = new BackgroundGzip(1, new URL('data:text/javascript,throw new Error("boom")'));
+    await assert.rejects(gzipChunks(dying, [text(100)]), /gzip thread (failed: boom|exited)/);
+    await assert.rejects(gzipChunks(dying, [text(100)]), /gzip thread/, 'a new thread for the next stream (it dies too)');
+  });
+});
+
+describe('crc32 in JavaScript', () => {
+  it('matches the check value and continues across pieces', () => {
+    assert.equal(crc32InJs(Buffer.from('123456789')), 0xcbf43926);
+    const data = text(1000);
+    assert.equal(crc32InJs(data.subarray(13), crc32InJs(data.subarray(0, 13))), crc32InJs(data));
+    assert.equal(crc32InJs(Buffer.alloc(0)), 0);
+  });
+});
