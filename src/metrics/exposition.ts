@@ -192,14 +192,15 @@ export class ExpositionText {
     if (this.#full) {
       this.#full = false;
       await this.#sink.drained();
-      // A loopback socket takes MBs at once: its 'drain' then comes on the next tick, not
-      // from the event loop, and a render resumed by it alone ran slice after slice
-      // without a turn for anyone else (200-300 ms at 10,000 jobs).
-      if (performance.now() - this.#sliceStart >= SLICE_MS) await nextTurn();
+      // A sink can drain without the event loop turning at all (a loopback socket's
+      // 'drain' comes on the next tick; the gzip thread answers while the loop is
+      // still polling): the slice goes on then, and its clock is only reset by a real
+      // turn. Reset at every drain, a render ran 100-300 ms without letting a timer fire.
+      if (performance.now() - this.#sliceStart < SLICE_MS) return;
     } else {
       this.flush(); // what is ready goes out while others run
-      await nextTurn();
     }
+    await nextTurn();
     this.#sliceStart = performance.now();
   }
 

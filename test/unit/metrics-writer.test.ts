@@ -143,6 +143,25 @@ describe('exposition text writer', () => {
     assert.equal(Buffer.concat(written).toString('utf8'), items.join(''));
   });
 
+  it('each() gives timers a turn even when a sink that keeps filling drains at once (no event-loop turn in between)', async () => {
+    const busy = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    // Full after every chunk, drained by the next microtask: as a loopback socket or the gzip thread can be.
+    const out = new ExpositionText({ write: () => false, drained: () => Promise.resolve() });
+    let turns = 0;
+    const counter = setInterval(() => (turns += 1), 1);
+    const text = 'x'.repeat(20_000); // a chunk of 64 KiB fills every ~3 items
+    await out.each(Array.from({ length: 2_000 }, (_, i) => i), () => {
+      out.append(text);
+      busy(0.05);
+    }); // ~100 ms of work
+    clearInterval(counter);
+    // Load-independent: a render that never yields lets no timer run, however fast the machine.
+    assert.ok(turns >= 3, `timers ran ${turns} times while the items were written`);
+  });
+
   it('refuses a family started while the previous one is still being written', async () => {
     let open = false;
     let release: () => void = () => undefined;
