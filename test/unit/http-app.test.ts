@@ -121,6 +121,7 @@ describe('createApp: /probe outside express', () => {
   let base: string;
   let refuse = false;
   let explode = false;
+  let renderFails = false;
   const logged: unknown[] = [];
   before(async () => {
     const result: ProbeResult = {
@@ -128,7 +129,9 @@ describe('createApp: /probe outside express', () => {
     };
     const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
     const app = createApp({
-      registry: new TextRegistry(() => undefined),
+      registry: new TextRegistry(() => {
+        if (renderFails) throw new Error('render failed');
+      }),
       config: () => ({ path: 'x.yaml', current: { jobs: [job('a'), job('a', 'bob')] }, lastReloadSuccessful: true }) as never,
       reload: () => Promise.resolve({ ok: true, changed: false }),
       results: new ResultStore(),
@@ -188,6 +191,25 @@ describe('createApp: /probe outside express', () => {
       assert.equal(await response.text(), 'Unauthorized\n');
     } finally {
       refuse = false;
+    }
+  });
+
+  it('/metrics is gzipped for a scraper that takes it, and a render failing before any byte is a plain 500', async () => {
+    const gzipped = await fetch(`${base}/metrics`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gzipped.status, 200);
+    assert.equal(gzipped.headers.get('content-encoding'), 'gzip');
+    assert.match(gzipped.headers.get('vary') ?? '', /Accept-Encoding/i);
+    assert.match(await gzipped.text(), /^# HELP|^$/, 'fetch gunzipped it');
+    const plain = await fetch(`${base}/metrics`, { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
+    renderFails = true;
+    try {
+      const failed = await fetch(`${base}/metrics`, { headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(failed.status, 500);
+      assert.equal(failed.headers.get('content-encoding'), null, 'an error text is not labelled gzip');
+      assert.equal(await failed.text(), 'internal error: see the exporter log\n');
+    } finally {
+      renderFails = false;
     }
   });
 

@@ -22,6 +22,7 @@ export function metricsRoute(deps: Pick<AppDeps, 'registry'>, gzip: BackgroundGz
     } catch (error) {
       gzipped?.abort();
       if (error instanceof ScrapeGone) return;
+      if (!res.headersSent) res.removeHeader('Content-Encoding'); // the error page is plain text
       throw error;
     }
     res.end();
