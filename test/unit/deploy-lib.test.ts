@@ -138,6 +138,12 @@ export const CONTRACT_METRICS: Record<string, 'gauge' | 'counter' | 'histogram'>
   imap_exporter_build_info: 'gauge',
 };
 
+/** Metrics beyond the contract that the dashboard may show: the README documents them (Metrics table). */
+export const EXTENSION_METRICS_ON_DASHBOARD: Record<string, 'gauge' | 'counter' | 'histogram'> = {
+  imap_exporter_eventloop_stall_seconds: 'gauge',
+  imap_exporter_eventloop_stall_cpu_wait_seconds: 'gauge',
+};
+
 /** The label names a PromQL expression matches on or groups by (not those it only creates). */
 export function labelNamesInPromQL(expr: string): string[] {
   const rest = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""');
