@@ -21,6 +21,7 @@ import { systemClock } from './scheduler/clock.js';
 import { ResultStore } from './scheduler/results.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { jobsOfShard } from './scheduler/shard.js';
+import { StoredResult } from './scheduler/stored-result.js';
 import { VERSION } from './version.js';
 
 // In-flight probes get this long to end on their own at shutdown, then they are aborted.
@@ -88,7 +89,7 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     onStart: (_job, lateMs) => lateness.observe(lateMs / 1000),
     onResult: (job, result) => {
       if (result.exporterFault) onExporterFault(job, result);
-      else logResult(logger, job, result, results.record(job, result));
+      else logResult(logger, job, result, results.record(job, new StoredResult(result)));
     },
     onSkip: (job) => {
       results.recordSkipped(job);
