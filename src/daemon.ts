@@ -17,7 +17,6 @@ import { STAGES } from './probe/stages.js';
 import { runProbe } from './probe/run-probe.js';
 import { ProbeSlots } from './probe/slots.js';
 import type { ProbeJob, ProbeResult } from './probe/types.js';
-import { lowerV8Threads } from './runtime/v8-threads.js';
 import { systemClock } from './scheduler/clock.js';
 import { ResultStore } from './scheduler/results.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -51,9 +50,6 @@ export async function runDaemon(flags: DaemonFlags, logger: Logger): Promise<num
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
   });
-  const v8Threads = lowerV8Threads(flags.v8ThreadsNice);
-  if ('lowered' in v8Threads) logger.info({ threads: v8Threads.lowered, nice: v8Threads.nice }, "V8's helper threads run below the event loop");
-  else logger.info({ why: v8Threads.skipped }, "V8's helper threads left at the event loop's priority");
   const resolver = flags.dnsServers.length > 0 ? { servers: flags.dnsServers } : {};
   let store: ConfigStore | undefined;
   // This replica's share of the config's jobs (all of them unless --shard.count): what it schedules and exports.

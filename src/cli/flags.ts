@@ -19,8 +19,6 @@ export interface DaemonFlags {
   configMaxBytes?: number;
   /** --shard.index/--shard.count (or --shard.from-hostname): which share of the config's jobs this replica runs. */
   shard: Shard;
-  /** --runtime.v8-threads-nice: how many nice levels below the event loop V8's helper threads run (0: as it). */
-  v8ThreadsNice: number;
 }
 
 export class FlagError extends Error {}
@@ -28,7 +26,7 @@ export class FlagError extends Error {}
 export const DAEMON_USAGE = `usage: imap_exporter [--config.file=config/imap-exporter.yaml] [--web.listen-address=:10043] [--web.config.file=FILE]
                      [--config.max-size=4MiB] [--log.level=info] [--log.format=json|logfmt|pretty] [--probe.concurrency=N]
                      [--dns.server=HOST[:PORT]]... [--web.max-connections=N]
-                     [--shard.count=N (--shard.index=I | --shard.from-hostname)] [--runtime.v8-threads-nice=10]
+                     [--shard.count=N (--shard.index=I | --shard.from-hostname)]
        imap_exporter config check [--config.max-size=4MiB] FILE
        imap_exporter check HOST[:PORT] [flags]   (imap_exporter check --help)
        imap_exporter healthcheck [--web.listen-address=…] [--web.config.file=…]   (the container's HEALTHCHECK)`;
@@ -66,7 +64,6 @@ export function parseDaemonFlags(args: string[], hostname: () => string = curren
         'shard.index': { type: 'string' },
         'shard.count': { type: 'string', default: '1' },
         'shard.from-hostname': { type: 'boolean', default: false },
-        'runtime.v8-threads-nice': { type: 'string', default: '10' },
       },
     }));
   } catch (error) {
@@ -96,7 +93,6 @@ export function parseDaemonFlags(args: string[], hostname: () => string = curren
     ...maxConnections(values['web.max-connections']),
     ...configMaxSize(values['config.max-size']),
     shard: parseShard(values['shard.index'], values['shard.count'], values['shard.from-hostname'], hostname),
-    v8ThreadsNice: v8ThreadsNice(values['runtime.v8-threads-nice']),
   };
 }
 
@@ -157,12 +153,6 @@ function ordinalOf(name: string, count: number): number {
     );
   }
   return index;
-}
-
-function v8ThreadsNice(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value > 19) throw new FlagError(`--runtime.v8-threads-nice="${text}": expected a whole number from 0 (off) to 19`);
-  return value;
 }
 
 function maxConnections(text: string | undefined): { webMaxConnections?: number } {

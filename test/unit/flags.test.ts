@@ -14,12 +14,7 @@ describe('daemon flags', () => {
   });
   it('reads Prometheus-style flags', () => {
     const flags = parseDaemonFlags(['--config.file=/etc/x.yaml', '--web.listen-address', '127.0.0.1:9999', '--log.level=debug', '--log.format=pretty', '--probe.concurrency=8']);
-    assert.deepEqual(flags, { configFile: '/etc/x.yaml', listen: { host: '127.0.0.1', port: 9999 }, logLevel: 'debug', logFormat: 'pretty', probeConcurrency: 8, dnsServers: [], shard: { index: 0, count: 1 }, v8ThreadsNice: 10 });
-  });
-  it('--runtime.v8-threads-nice: 10 unless told, 0 turns it off, 19 at most', () => {
-    assert.equal(parseDaemonFlags([]).v8ThreadsNice, 10);
-    assert.equal(parseDaemonFlags(['--runtime.v8-threads-nice=0']).v8ThreadsNice, 0);
-    assert.equal(parseDaemonFlags(['--runtime.v8-threads-nice=19']).v8ThreadsNice, 19);
+    assert.deepEqual(flags, { configFile: '/etc/x.yaml', listen: { host: '127.0.0.1', port: 9999 }, logLevel: 'debug', logFormat: 'pretty', probeConcurrency: 8, dnsServers: [], shard: { index: 0, count: 1 } });
   });
   it('--config.max-size takes bytes, KiB or MiB', () => {
     assert.equal(parseDaemonFlags(['--config.max-size=8MiB']).configMaxBytes, 8 * 1024 * 1024);
@@ -93,8 +88,6 @@ describe('daemon flags', () => {
       [['--config.max-size=4GB'], /--config\.max-size="4GB": expected a size from 1KiB to 12MiB/],
       [['--config.max-size=100'], /--config\.max-size="100"/],
       [['--config.max-size=64MiB'], /--config\.max-size="64MiB"/],
-      [['--runtime.v8-threads-nice=20'], /--runtime\.v8-threads-nice="20": expected a whole number from 0 \(off\) to 19/],
-      [['--runtime.v8-threads-nice=-1'], /--runtime\.v8-threads-nice="-1"/],
     ] as const) {
       assert.throws(() => parseDaemonFlags([...args]), (error: unknown) => error instanceof FlagError && message.test(error.message));
     }
