@@ -12,7 +12,8 @@
  * default: on a 2-core machine they would otherwise take the daemon's CPU, which in a
  * deployment runs beside neither; --harness-nice=0 runs them as equals.
  *   node dist/bench/scale-run.js [10000,20000] [--scrapes=3] [--concurrency=256] [--harness-nice=10]
- * SCALE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the daemon's node.
+ * SCALE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the daemon's node,
+ * SCALE_DAEMON_ARGS (e.g. "--runtime.v8-threads-nice=0") to the daemon.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -41,6 +42,7 @@ const SCRAPES = flag('scrapes', 3);
 const CONCURRENCY = flag('concurrency', 256);
 const HARNESS_NICE = flag('harness-nice', 10);
 const NODE_ARGS = (process.env.SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const DAEMON_ARGS = (process.env.SCALE_DAEMON_ARGS ?? '').split(' ').filter(Boolean);
 
 const epochMs = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -196,7 +198,7 @@ async function run(jobs: number): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   const log = createWriteStream(join(dir, 'daemon.log'));
   const args = [...NODE_ARGS, MAIN_JS, `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-    `--probe.concurrency=${CONCURRENCY}`];
+    `--probe.concurrency=${CONCURRENCY}`, ...DAEMON_ARGS];
   const daemon = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   daemon.stdout!.pipe(log);
   daemon.stderr!.pipe(log);
@@ -278,5 +280,5 @@ async function run(jobs: number): Promise<void> {
   }
 }
 
-console.log(`node ${process.version}; daemon ${MAIN_JS}`);
+console.log(`node ${process.version}; daemon ${[...NODE_ARGS, MAIN_JS, ...DAEMON_ARGS].join(' ')}`);
 for (const jobs of COUNTS) await run(jobs);
