@@ -15,10 +15,11 @@ import { crc32 } from './crc32.js';
 
 /** What a response's port carries to this thread. */
 export type ToGzip = { chunk: Uint8Array } | { end: true };
-/** What comes back: a piece of the gzip stream; `last` with the trailer. */
+/** What comes back: a piece of the gzip stream; `last` with the trailer; `spent`, the chunk's memory, for the next chunk. */
 export interface FromGzip {
   piece: Uint8Array;
   last?: true;
+  spent?: ArrayBuffer;
 }
 
 export interface OpenStream {
@@ -41,10 +42,10 @@ function header(level: number): Uint8Array {
 }
 
 /** Moves an exact copy of the piece (zlib's output may be a view of a larger buffer, which a clone would copy whole). */
-function send(port: MessagePort, { piece, last }: FromGzip): void {
+function send(port: MessagePort, { piece, last, spent }: FromGzip): void {
   const exact = new Uint8Array(piece);
-  const reply: FromGzip = last ? { piece: exact, last } : { piece: exact };
-  port.postMessage(reply, [exact.buffer]);
+  const reply: FromGzip = last ? { piece: exact, last } : spent ? { piece: exact, spent } : { piece: exact };
+  port.postMessage(reply, spent ? [exact.buffer, spent] : [exact.buffer]);
 }
 
 function serve({ port, level }: OpenStream): void {
@@ -68,7 +69,8 @@ function serve({ port, level }: OpenStream): void {
     crc = crc32(chunk, crc);
     length += chunk.length;
     const deflated = zlib.deflateRawSync(chunk, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    send(port, { piece: started ? deflated : Buffer.concat([header(level), deflated]) });
+    // The chunk's memory goes back: the event loop's side fills it again instead of allocating.
+    send(port, { piece: started ? deflated : Buffer.concat([header(level), deflated]), spent: chunk.buffer as ArrayBuffer });
     started = true;
   });
 }

@@ -10,9 +10,20 @@ interface Series {
   counts: number[];
   sum: number;
   count: number;
-  /** The series' lines as last written (UTF-8); dropped by an observation. */
+  /** The series' lines as last written (UTF-8), a view of `room`; dropped by an observation. */
   text: Buffer | undefined;
+  /**
+   * Memory the lines are written to, kept across observations: the lines change by a few
+   * digits at most, and new memory for each series at every scrape was ~30 MB outside
+   * the heap per scrape at 10,000 jobs, enough to start a major garbage collection.
+   */
+  room: Buffer | undefined;
 }
+
+/** Spare bytes in a series' memory, so that its counts can grow a few digits before it needs more. */
+const ROOM_SLACK = 64;
+/** Below the exposition's chunk size (64 KiB); a series is a few KB. */
+const IN_PLACE_MAX = 16 * 1024;
 
 /**
  * A histogram per (target, stage), written as text: what prom-client's Histogram kept,
@@ -47,6 +58,7 @@ export class StageLatencyHistogram {
         sum: 0,
         count: 0,
         text: undefined,
+        room: undefined,
       };
       this.#series.set(key, series);
     }
@@ -68,7 +80,17 @@ export class StageLatencyHistogram {
   /** Writes the family; a series not observed since the previous scrape is written from the text it had then. */
   async writeTo(out: ExpositionText): Promise<void> {
     out.family(this.#name, this.#help, 'histogram');
-    await out.each(this.#series.values(), (series) => out.appendBytes((series.text ??= textBytes(this.#lines(series)))));
+    await out.each(this.#series.values(), (series) => out.appendBytes((series.text ??= this.#render(series))));
+  }
+
+  #render(series: Series): Buffer {
+    const lines = this.#lines(series);
+    const length = Buffer.byteLength(lines);
+    // In place is safe for lines a render copies in one go; appendBytes hands on longer ones as they are (a sink may keep them).
+    if (length > IN_PLACE_MAX) return textBytes(lines);
+    if (!series.room || series.room.length < length) series.room = Buffer.allocUnsafeSlow(length + ROOM_SLACK);
+    series.room.write(lines, 0, 'utf8');
+    return series.room.subarray(0, length);
   }
 
   #lines({ labels, counts, sum, count }: Series): string {

@@ -59,6 +59,26 @@ describe('gzip on a background thread', () => {
     assert.ok(gzipped.length < whole.length / 5, `compressed ${whole.length} to ${gzipped.length} bytes`);
   });
 
+  it('keeps streams apart when several run at once and the thread gives chunk memory back for reuse', async () => {
+    const gzip = new BackgroundGzip(1);
+    const bodies = [text(9_000), Buffer.from(text(7_000).toString().toUpperCase()), text(11_000).reverse()];
+    const inners = bodies.map(() => new Collect());
+    const sinks = bodies.map((_, i) => gzip.sink(inners[i]!));
+    const releases = bodies.map(() => 0);
+    // Chunk by chunk in turn, so that memory one stream gave back is filled by another.
+    for (let at = 0; bodies.some((body) => at < body.length); at += 65_536) {
+      for (const [i, body] of bodies.entries()) {
+        if (at >= body.length) continue;
+        if (!sinks[i]!.write(body.subarray(at, at + 65_536), () => (releases[i]! += 1))) await sinks[i]!.drained();
+      }
+    }
+    await Promise.all(sinks.map((sink) => sink.finish()));
+    for (const [i, body] of bodies.entries()) {
+      assert.deepEqual(gunzipSync(inners[i]!.bytes()), body, `stream ${i}`);
+      assert.equal(releases[i], Math.ceil(body.length / 65_536), `stream ${i}: each chunk released once, after its copy`);
+    }
+  });
+
   it('ends an empty body as a valid empty gzip stream', async () => {
     const gzipped = (await gzipChunks(new BackgroundGzip(1), [])).bytes();
     assert.equal(gunzipSync(gzipped).length, 0);

@@ -162,6 +162,42 @@ describe('exposition text writer', () => {
     assert.ok(turns >= 3, `timers ran ${turns} times while the items were written`);
   });
 
+  it('fills a chunk again only after the sink released it, and never hands one chunk out twice', () => {
+    const line = (i: number): string => `x_line{i="${i}",pad="${'p'.repeat(60)}"} ${i}\n`;
+    const lines = Array.from({ length: 12_000 }, (_, i) => line(i)); // ~1 MB: ~16 chunks
+    const expected = lines.join('');
+    const run = (policy: 'at once' | 'never' | 'twice' | 'at the end') => {
+      const held: { chunk: Buffer; copy: string; release?: () => void }[] = [];
+      const out = new ExpositionText({
+        write: (chunk, release) => {
+          held.push({ chunk, copy: chunk.toString('utf8'), release });
+          if (policy === 'at once') release?.();
+          if (policy === 'twice') {
+            release?.();
+            release?.();
+          }
+          return true;
+        },
+        drained: () => Promise.resolve(),
+      });
+      for (const text of lines) out.append(text);
+      out.flush();
+      // Every chunk still holds what it held when written, unless it was released (and so refilled).
+      if (policy !== 'at once' && policy !== 'twice') {
+        assert.equal(held.map((h) => h.chunk.toString('utf8')).join(''), expected, `${policy}: a held chunk was overwritten`);
+      }
+      assert.equal(held.map((h) => h.copy).join(''), expected, policy);
+      for (const h of held) h.release?.();
+      return new Set(held.map((h) => h.chunk.buffer)).size;
+    };
+    assert.ok(run('never') >= 15, 'without releases every chunk is a new one');
+    assert.ok(run('at the end') >= 15, 'released only at the end: none reused during the render');
+    assert.ok(run('at once') <= 2, 'released at once: the render alternates between two chunks');
+    assert.ok(run('twice') <= 2, 'a second release of the same chunk changes nothing');
+    // After 'twice', the spare chunks are distinct: a render holding all of its chunks sees no chunk twice.
+    assert.ok(run('at the end') >= 15);
+  });
+
   it('refuses a family started while the previous one is still being written', async () => {
     let open = false;
     let release: () => void = () => undefined;
@@ -218,6 +254,31 @@ describe('stage latency histogram', () => {
     const out = new ExpositionText();
     await ours.writeTo(out);
     assert.equal(out.toString(), await registry.metrics());
+  });
+
+  it('writes a series again after observations that make its lines shorter, longer, or longer than its memory', async () => {
+    const ours = new StageLatencyHistogram('x_latency_seconds', 'Latency.', STAGE_LATENCY_BUCKETS);
+    const registry = new Registry();
+    const theirs = new Histogram({ name: 'x_latency_seconds', help: 'Latency.', labelNames: ['target', 'phase'], buckets: STAGE_LATENCY_BUCKETS, registers: [registry] });
+    const longName = `imap-${'x'.repeat(20_000)}.example.net`; // lines longer than what is rewritten in place
+    const observe = (seconds: number, times = 1): void => {
+      for (let i = 0; i < times; i += 1) {
+        for (const target of ['a', longName]) {
+          ours.observe(target, 'login', seconds);
+          theirs.observe({ target, phase: 'login' }, seconds);
+        }
+      }
+    };
+    const rounds: [number, number][] = [[0.123456789, 1], [0.5, 1], [0.001, 9], [7, 990], [0.25, 100_000]];
+    const first = new ExpositionText();
+    for (const [seconds, times] of rounds) {
+      observe(seconds, times);
+      const out = new ExpositionText();
+      await ours.writeTo(out);
+      assert.equal(out.toString(), await registry.metrics(), `after ${times} × ${seconds} s`);
+      if (first.toString() === '') await ours.writeTo(first);
+    }
+    assert.match(first.toString(), /x_latency_seconds_count\{target="a",phase="login"\} 1\n/, 'text written earlier stays as it was');
   });
 });
 

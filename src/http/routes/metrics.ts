@@ -52,9 +52,10 @@ function responseSink(res: Response): ChunkSink {
     release();
   });
   return {
-    write(chunk) {
+    write(chunk, release) {
       if (gone || res.destroyed) throw new ScrapeGone('the scraper closed the connection');
-      const ok = res.write(chunk);
+      // The socket holds the bytes until they are written, then the render may reuse them.
+      const ok = release ? res.write(chunk, () => release()) : res.write(chunk);
       if (!ok) waiting = new Promise((resolve) => (wake = resolve));
       return ok;
     },
