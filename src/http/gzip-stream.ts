@@ -1,5 +1,5 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { ChunkSink } from '../metrics/exposition.js';
+import { CHUNK_BYTES, type ChunkSink } from '../metrics/exposition.js';
 import type { FromGzip, OpenStream, ToGzip } from './gzip-thread.js';
 
 /** Chunks handed to the thread and not yet back: enough to keep it busy, few enough to bound memory (64 KiB each). */
@@ -11,13 +11,11 @@ const MAX_IN_FLIGHT = 8;
  */
 const spareCopies: ArrayBuffer[] = [];
 const MAX_SPARE_COPIES = 2 * MAX_IN_FLIGHT;
-/** The size of a copy's memory: the writer's chunk size; a larger chunk (a long block) gets its own. */
-const COPY_BYTES = 64 * 1024;
 
-/** A copy of `chunk` in memory of its own, which the thread is to give back. */
+/** A copy of `chunk` in memory of its own, which the thread is to give back; a chunk longer than the writer's (a long block) gets memory of its size. */
 function copyOf(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
-  if (chunk.length > COPY_BYTES) return new Uint8Array(chunk);
-  const copy = new Uint8Array(spareCopies.pop() ?? new ArrayBuffer(COPY_BYTES), 0, chunk.length);
+  if (chunk.length > CHUNK_BYTES) return new Uint8Array(chunk);
+  const copy = new Uint8Array(spareCopies.pop() ?? new ArrayBuffer(CHUNK_BYTES), 0, chunk.length);
   copy.set(chunk);
   return copy;
 }
@@ -130,7 +128,7 @@ class PortGzipSink implements GzipSink {
   }
 
   #piece({ piece, last, spent }: FromGzip): void {
-    if (spent?.byteLength === COPY_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
+    if (spent?.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
     if (this.#done) return;
     if (!last) this.#inFlight -= 1;
     try {

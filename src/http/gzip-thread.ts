@@ -44,7 +44,9 @@ function header(level: number): Uint8Array {
 /** Moves an exact copy of the piece (zlib's output may be a view of a larger buffer, which a clone would copy whole). */
 function send(port: MessagePort, { piece, last, spent }: FromGzip): void {
   const exact = new Uint8Array(piece);
-  const reply: FromGzip = last ? { piece: exact, last } : spent ? { piece: exact, spent } : { piece: exact };
+  const reply: FromGzip = { piece: exact };
+  if (last) reply.last = last;
+  if (spent) reply.spent = spent;
   port.postMessage(reply, spent ? [exact.buffer, spent] : [exact.buffer]);
 }
 

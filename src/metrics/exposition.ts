@@ -20,7 +20,8 @@ export type MetricType = 'gauge' | 'counter' | 'histogram';
 
 const LABEL_ESCAPE = /[\\\n"]/;
 const HELP_ESCAPE = /[\\\n]/;
-const CHUNK = 64 * 1024; // bytes gathered before they go to the sink
+/** Bytes gathered before they go to the sink. */
+export const CHUNK_BYTES = 64 * 1024;
 /**
  * Chunks the sinks gave back, for any render to fill again. A 10,000-job scrape is ~750
  * chunks: new ones each time were ~50 MB of memory outside the heap per scrape, which
@@ -31,7 +32,7 @@ const MAX_SPARE_CHUNKS = 32;
 const releaseChunk = (chunk: Buffer): void => {
   if (spareChunks.length < MAX_SPARE_CHUNKS) spareChunks.push(chunk);
 };
-const freshChunk = (): Buffer => spareChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+const freshChunk = (): Buffer => spareChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
 /** The longest the render holds the event loop before probes and other requests get a turn. */
 const SLICE_MS = 8;
 /** Items written between two looks at the clock (performance.now() is cheap, not free). */
@@ -166,9 +167,9 @@ export class ExpositionText {
 
   append(text: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, or the chunk goes first.
-    if (this.#used + text.length * 3 > CHUNK) {
+    if (this.#used + text.length * 3 > CHUNK_BYTES) {
       this.flush();
-      if (text.length * 3 > CHUNK) return this.#hand(Buffer.from(text, 'utf8'));
+      if (text.length * 3 > CHUNK_BYTES) return this.#hand(Buffer.from(text, 'utf8'));
     }
     this.#used += this.#chunk.write(text, this.#used, 'utf8');
   }
@@ -177,9 +178,9 @@ export class ExpositionText {
   appendBytes(bytes: Buffer, start = 0, end = bytes.length): void {
     const length = end - start;
     if (length === 0) return;
-    if (this.#used + length > CHUNK) {
+    if (this.#used + length > CHUNK_BYTES) {
       this.flush();
-      if (length > CHUNK) return this.#hand(bytes.subarray(start, end)); // a block is never changed, so it can go as is
+      if (length > CHUNK_BYTES) return this.#hand(bytes.subarray(start, end)); // a block is never changed, so it can go as is
     }
     this.#used += bytes.copy(this.#chunk, this.#used, start, end);
   }

@@ -22,7 +22,7 @@ interface Series {
 
 /** Spare bytes in a series' memory, so that its counts can grow a few digits before it needs more. */
 const ROOM_SLACK = 64;
-/** Below the exposition's chunk size (64 KiB); a series is a few KB. */
+/** Well below the exposition's CHUNK_BYTES (64 KiB); a series is a few KB. */
 const IN_PLACE_MAX = 16 * 1024;
 
 /**

@@ -55,7 +55,7 @@ function responseSink(res: Response): ChunkSink {
     write(chunk, release) {
       if (gone || res.destroyed) throw new ScrapeGone('the scraper closed the connection');
       // The socket holds the bytes until they are written, then the render may reuse them.
-      const ok = release ? res.write(chunk, () => release()) : res.write(chunk);
+      const ok = res.write(chunk, release);
       if (!ok) waiting = new Promise((resolve) => (wake = resolve));
       return ok;
     },
