@@ -118,20 +118,6 @@ export class BufferSink implements ChunkSink {
 }
 
 /**
- * Text as UTF-8 bytes of its own, exactly as long as it needs: what a pre-rendered
- * block is kept as. Outside the JavaScript heap, it costs the garbage collector
- * nothing to keep (as tens of MB of strings, built by `+=` into ropes of ~40 bytes a
- * node, it cost a major collection hundreds of ms), and a scrape copies it as it is,
- * instead of encoding 50 MB of strings again.
- */
-export function textBytes(text: string): Buffer {
-  // allocUnsafeSlow: not a slice of the shared pool, which one live block would keep whole.
-  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
-  bytes.write(text, 0, 'utf8');
-  return bytes;
-}
-
-/**
  * The text of a whole exposition as it is written, passed on to a sink in chunks of
  * UTF-8. Families are written one after another; a large one goes through `each`,
  * which lets the event loop run between slices: await it before starting the next family.
@@ -174,15 +160,19 @@ export class ExpositionText {
     this.#used += this.#chunk.write(text, this.#used, 'utf8');
   }
 
-  /** Bytes `start` to `end` of UTF-8 text (a pre-rendered block, see textBytes), copied as they are. */
+  /**
+   * Bytes `start` to `end` of UTF-8 text (pre-rendered lines), copied as they are: into
+   * the chunk, filled to the brim, and on into the next ones for a long run. Copied, not
+   * handed on, so the caller may write over them once this returns.
+   */
   appendBytes(bytes: Buffer, start = 0, end = bytes.length): void {
-    const length = end - start;
-    if (length === 0) return;
-    if (this.#used + length > CHUNK_BYTES) {
-      this.flush();
-      if (length > CHUNK_BYTES) return this.#hand(bytes.subarray(start, end)); // a block is never changed, so it can go as is
+    let from = start;
+    while (from < end) {
+      if (this.#used === CHUNK_BYTES) this.flush();
+      const copied = bytes.copy(this.#chunk, this.#used, from, Math.min(end, from + CHUNK_BYTES - this.#used));
+      this.#used += copied;
+      from += copied;
     }
-    this.#used += bytes.copy(this.#chunk, this.#used, start, end);
   }
 
   /**
@@ -198,11 +188,29 @@ export class ExpositionText {
         write(item);
         if (++sinceLook < ITEMS_PER_LOOK) continue;
         sinceLook = 0;
-        if (this.#full || performance.now() - this.#sliceStart >= SLICE_MS) await this.pause();
+        if (this.#due()) await this.pause();
       }
     } finally {
       this.#inEach -= 1;
     }
+  }
+
+  /** As `each`, for the items 0 to count - 1 of something indexed (no iterator to step). */
+  async eachIndex(count: number, write: (index: number) => void): Promise<void> {
+    this.#inEach += 1;
+    try {
+      for (let index = 0; index < count; index += 1) {
+        write(index);
+        if ((index + 1) % ITEMS_PER_LOOK === 0 && this.#due()) await this.pause();
+      }
+    } finally {
+      this.#inEach -= 1;
+    }
+  }
+
+  /** Time for the event loop (or the sink) to have a turn. */
+  #due(): boolean {
+    return this.#full || performance.now() - this.#sliceStart >= SLICE_MS;
   }
 
   /** Lets the event loop run (and the sink drain) before the render goes on. */

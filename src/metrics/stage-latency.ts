@@ -1,5 +1,5 @@
 import type { Stage } from '../probe/stages.js';
-import { formatValue, labelPair, textBytes, type ExpositionText } from './exposition.js';
+import { formatValue, labelPair, type ExpositionText } from './exposition.js';
 
 interface Series {
   target: string;
@@ -22,8 +22,6 @@ interface Series {
 
 /** Spare bytes in a series' memory, so that its counts can grow a few digits before it needs more. */
 const ROOM_SLACK = 64;
-/** Well below the exposition's CHUNK_BYTES (64 KiB); a series is a few KB. */
-const IN_PLACE_MAX = 16 * 1024;
 
 /**
  * A histogram per (target, stage), written as text: what prom-client's Histogram kept,
@@ -86,8 +84,7 @@ export class StageLatencyHistogram {
   #render(series: Series): Buffer {
     const lines = this.#lines(series);
     const length = Buffer.byteLength(lines);
-    // In place is safe for lines a render copies in one go; appendBytes hands on longer ones as they are (a sink may keep them).
-    if (length > IN_PLACE_MAX) return textBytes(lines);
+    // In place is safe: appendBytes copies the lines before it returns.
     if (!series.room || series.room.length < length) series.room = Buffer.allocUnsafeSlow(length + ROOM_SLACK);
     series.room.write(lines, 0, 'utf8');
     return series.room.subarray(0, length);

@@ -10,7 +10,6 @@ import {
   formatValue,
   labelPair,
   TextRegistry,
-  textBytes,
 } from '../../src/metrics/exposition.js';
 import { StageLatencyHistogram } from '../../src/metrics/stage-latency.js';
 import { STAGE_LATENCY_BUCKETS } from '../../src/metrics/definitions.js';
@@ -80,12 +79,12 @@ describe('exposition text writer', () => {
     assert.equal(sink.byteLength, Buffer.byteLength(expected));
   });
 
-  it('copies pre-rendered UTF-8 blocks as they are: ranges, chunk boundaries, a block larger than a chunk', () => {
+  it('copies pre-rendered UTF-8 bytes as they are: ranges, chunk boundaries, a run longer than a chunk', () => {
     const sink = new BufferSink();
     const out = new ExpositionText(sink);
-    const block = textBytes('x_a{t="Ü"} 1\nx_b{t="😀"} 2\n');
+    const block = Buffer.from('x_a{t="Ü"} 1\nx_b{t="😀"} 2\n');
     const split = Buffer.byteLength('x_a{t="Ü"} 1\n');
-    const huge = textBytes(`x_huge{t="${'é'.repeat(100_000)}"} 3\n`);
+    const huge = Buffer.from(`x_huge{t="${'é'.repeat(100_000)}"} 3\n`);
     let expected = '';
     for (let i = 0; i < 5_000; i += 1) {
       out.appendBytes(block, 0, split);
