@@ -8,12 +8,14 @@
  *
  * Shape: each target has one unauthenticated job and three accounts; results are a
  * STARTTLS probe through every stage (12 capabilities, 2 LIST patterns, a mailbox, a
- * 20-line transcript), one job in ten failing at login instead.
+ * 20-line transcript), one job in ten failing at login instead. Results are recorded in
+ * a shuffled order, as a spread schedule records them, not in the config's.
  */
 import { performance } from 'node:perf_hooks';
 import { BackgroundGzip } from '../src/http/gzip-stream.js';
 import { createMetricsRegistry } from '../src/metrics/collector.js';
 import type { ChunkSink, TextRegistry } from '../src/metrics/exposition.js';
+import type { ProbeJob } from '../src/probe/types.js';
 import { ResultStore } from '../src/scheduler/results.js';
 import { makeJobs, makeResult, median } from '../test/fixtures/sample-results.js';
 
@@ -61,6 +63,18 @@ async function scrape(registry: TextRegistry, plain = false): Promise<Scrape> {
   return { wallMs, cpuMs: (used.user + used.system) / 1000, longestHoldMs, bytes, gzipBytes };
 }
 
+/** 0 … count - 1 in an order that is the same from run to run (a linear congruential generator's Fisher-Yates shuffle). */
+function shuffled(count: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  let seed = 12_345;
+  for (let i = count - 1; i > 0; i -= 1) {
+    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+    const j = seed % (i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}
+
 function summary(label: string, scrapes: Scrape[]): string {
   const m = (pick: (s: Scrape) => number): string => median(scrapes.map(pick)).toFixed(0);
   const worst = Math.max(...scrapes.map((s) => s.longestHoldMs)).toFixed(0);
@@ -77,7 +91,9 @@ async function bench(jobCount: number): Promise<void> {
     reloadState: () => ({ lastReloadSuccessful: true, lastReloadSuccessTimestamp: 1_760_000_000 }),
   });
   // Ten scheduled runs per job, so counters, the last failure and the histogram are filled.
-  for (let run = 0; run < 10; run += 1) jobs.forEach((job, i) => results.record(job, makeResult(job, run, i)));
+  // In a shuffled order, as the daemon's spread start records them: not the config's.
+  const order = shuffled(jobs.length);
+  for (let run = 0; run < 10; run += 1) for (const i of order) results.record(jobs[i] as ProbeJob, makeResult(jobs[i] as ProbeJob, run, i));
   (globalThis as { gc?: () => void }).gc?.();
   const unchanged: Scrape[] = [];
   const steady: Scrape[] = [];
@@ -87,9 +103,7 @@ async function bench(jobCount: number): Promise<void> {
   for (let run = 0; run < RUNS; run += 1) {
     plain.push(await scrape(registry, true));
     unchanged.push(await scrape(registry));
-    jobs.forEach((job, i) => {
-      if ((i + run) % 4 === 0) results.record(job, makeResult(job, 10 + run, i));
-    });
+    for (const i of order) if ((i + run) % 4 === 0) results.record(jobs[i] as ProbeJob, makeResult(jobs[i] as ProbeJob, 10 + run, i));
     steady.push(await scrape(registry));
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
