@@ -12,7 +12,7 @@ const MAX_IN_FLIGHT = 8;
 const spareCopies: ArrayBuffer[] = [];
 const MAX_SPARE_COPIES = 2 * MAX_IN_FLIGHT;
 
-/** A copy of `chunk` in memory of its own, which the thread is to give back; a chunk longer than the writer's (a long block) gets memory of its size. */
+/** A copy of `chunk` in memory of its own, which the thread is to give back; a chunk longer than the writer's (a text too long for one) gets memory of its size. */
 function copyOf(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
   if (chunk.length > CHUNK_BYTES) return new Uint8Array(chunk);
   const copy = new Uint8Array(spareCopies.pop() ?? new ArrayBuffer(CHUNK_BYTES), 0, chunk.length);
@@ -92,7 +92,7 @@ class PortGzipSink implements GzipSink {
 
   write(chunk: Buffer, release?: () => void): boolean {
     this.#check();
-    // A copy of just these bytes, moved rather than cloned: a chunk may be a view of bytes the writer keeps (a pre-rendered block).
+    // A copy of just these bytes, moved rather than cloned: a chunk is a view of memory the writer fills again once released.
     const copy = copyOf(chunk);
     release?.();
     const message: ToGzip = { chunk: copy };

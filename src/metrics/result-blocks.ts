@@ -116,6 +116,7 @@ export class ResultBlocks<T = ProbeResult> {
   readonly #series: SeriesTable<T>;
   readonly #blocks = new Map<string, Block>();
   readonly #columns: Column[];
+  #spareLayout: Layout | undefined;
 
   constructor(series: SeriesTable<T>) {
     this.#series = series;
@@ -148,9 +149,24 @@ export class ResultBlocks<T = ProbeResult> {
     return { held, live };
   }
 
-  /** A layout for a scrape of `count` blocks (see Layout). */
+  /** A layout for a scrape of up to `count` blocks (see Layout); give it back with `done`. */
   layout(count: number): Layout {
+    const spare = this.#spareLayout;
+    if (spare !== undefined && spare.capacity >= count) {
+      this.#spareLayout = undefined;
+      return spare;
+    }
     return new Layout(this.#series.length, count);
+  }
+
+  /**
+   * A scrape is done with its layout, for the next one to fill: at 10,000 jobs the
+   * layouts of a scrape are ~10 MB, which as new memory for each scrape counted towards
+   * starting a major collection.
+   */
+  done(layout: Layout): void {
+    layout.clear();
+    if (layout.capacity > (this.#spareLayout?.capacity ?? 0)) this.#spareLayout = layout;
   }
 
   /**
@@ -162,14 +178,14 @@ export class ResultBlocks<T = ProbeResult> {
     const column = this.#column(index);
     const compact = column.fragmented && !column.compacting;
     if (compact) column.compacting = true;
-    const { count, blocks, pages, at } = layout;
-    const first = index * count;
+    const { capacity, blocks, pages, at } = layout;
+    const first = index * capacity;
     // Lines that follow each other in a page are copied as one run.
     let runPage: Page | undefined;
     let runStart = 0;
     let runEnd = 0;
     try {
-      await out.eachIndex(count, (j) => {
+      await out.eachIndex(blocks.length, (j) => {
         let page = pages[first + j];
         if (page === undefined) return;
         let start = at[2 * (first + j)] as number;
@@ -239,30 +255,37 @@ export class ResultBlocks<T = ProbeResult> {
  * themselves are kept for compaction and to pin what the scrape writes.
  */
 export class Layout {
-  readonly count: number;
+  /** Blocks it has room for. */
+  readonly capacity: number;
   readonly blocks: Block[] = [];
-  /** Family f of block j is bytes at[2(f·count + j)] to at[2(f·count + j) + 1] of pages[f·count + j]. */
+  /** Family f of block j is bytes at[2(f·capacity + j)] to at[2(f·capacity + j) + 1] of pages[f·capacity + j]. */
   readonly pages: (Page | undefined)[];
   readonly at: Int32Array;
   readonly #families: number;
 
-  constructor(families: number, count: number) {
+  constructor(families: number, capacity: number) {
     this.#families = families;
-    this.count = count;
-    this.pages = new Array<Page | undefined>(families * count).fill(undefined);
-    this.at = new Int32Array(2 * families * count);
+    this.capacity = capacity;
+    this.pages = new Array<Page | undefined>(families * capacity).fill(undefined);
+    this.at = new Int32Array(2 * families * capacity);
   }
 
   add(block: Block): void {
     const j = this.blocks.length;
-    if (j >= this.count) throw new RangeError(`a layout for ${this.count} blocks was given more`);
+    if (j >= this.capacity) throw new RangeError(`a layout for ${this.capacity} blocks was given more`);
     this.blocks.push(block);
     for (let f = 0; f < this.#families; f += 1) {
-      const slot = f * this.count + j;
+      const slot = f * this.capacity + j;
       this.pages[slot] = block.pages[f];
       this.at[2 * slot] = block.at[2 * f] as number;
       this.at[2 * slot + 1] = block.at[2 * f + 1] as number;
     }
+  }
+
+  /** Empty again, holding on to no block or page. */
+  clear(): void {
+    this.blocks.length = 0;
+    this.pages.fill(undefined);
   }
 }
 
@@ -281,9 +304,13 @@ export async function writeBlocks<T>(
   // written from the same blocks, so a result recorded mid-scrape shows in all of them
   // from the next scrape, not in some of them in this one.
   const layout = blocks.layout(groups.length);
-  await out.each(groups, ([base, source, stamp]) => layout.add(blocks.of(base, source, stamp)));
-  for (const [index, [def]] of series.entries()) {
-    out.family(def.name, help(def), type);
-    await blocks.writeColumn(out, index, layout);
+  try {
+    await out.each(groups, ([base, source, stamp]) => layout.add(blocks.of(base, source, stamp)));
+    for (const [index, [def]] of series.entries()) {
+      out.family(def.name, help(def), type);
+      await blocks.writeColumn(out, index, layout);
+    }
+  } finally {
+    blocks.done(layout);
   }
 }
