@@ -7,21 +7,30 @@ export type Extract<T = ProbeResult> = (source: T, emit: Emit) => void;
 
 export type SeriesTable<T = ProbeResult> = ReadonlyArray<readonly [MetricDef, Extract<T>]>;
 
-/** What one column's lines are appended to, in order. */
+/** What a column's lines are appended to. */
 export const PAGE_BYTES = 256 * 1024;
+/** Pages kept for reuse, per table: enough to bridge a page let go and the next one needed. */
+const MAX_SPARE_PAGES = 16;
+/** Pages let go during scrapes, per table, kept until the scrapes end (more are left to the garbage collector). */
+const MAX_LIMBO_PAGES = 64;
 
-/** Memory that a column's lines are appended to. Bytes once written there are never written again, so a render may copy them across event-loop turns. */
+/**
+ * Memory a column's lines are appended to. Bytes written there are not written again
+ * while the page is in use, nor while a scrape that may copy them is running (see Pages).
+ */
 interface Page {
   readonly bytes: Buffer;
   used: number;
   /** Bytes of the lines of current blocks that are here. */
   live: number;
+  /** The blocks that appended lines here (some replaced or moved since): what is moved when the page is cleaned. */
+  readonly owners: Block[];
 }
 
 /** One source's lines of every family of the table; family i's are pages[i].bytes[at[2i], at[2i + 1]). */
 interface Block {
-  readonly source: unknown;
-  readonly stamp: unknown;
+  source: unknown;
+  stamp: unknown;
   /** Undefined for a family with no lines. Changed only when the lines move (the same bytes elsewhere). */
   readonly pages: (Page | undefined)[];
   readonly at: number[];
@@ -30,71 +39,152 @@ interface Block {
 }
 
 /**
+ * The page memory of one table's columns, reused: new memory for every page was the
+ * table's text again each probe interval, outside the heap, which counts towards
+ * starting a major garbage collection. A page let go while a scrape runs may still be
+ * copied from by it (its layout holds the old places), so it is reused only once no
+ * scrape is running.
+ */
+class Pages {
+  #scrapes = 0;
+  readonly #spare: Buffer[] = [];
+  readonly #limbo: Buffer[] = [];
+  /** Pages made, not reused (tests, benchmarks). */
+  made = 0;
+
+  take(length: number): Buffer {
+    if (length <= PAGE_BYTES) {
+      const spare = this.#spare.pop();
+      if (spare !== undefined) return spare;
+    }
+    this.made += 1;
+    // allocUnsafeSlow: not a slice of Node's shared pool, which one live page would keep whole.
+    return Buffer.allocUnsafeSlow(Math.max(PAGE_BYTES, length));
+  }
+
+  give(bytes: Buffer): void {
+    if (bytes.length !== PAGE_BYTES) return;
+    if (this.#scrapes > 0) {
+      if (this.#limbo.length < MAX_LIMBO_PAGES) this.#limbo.push(bytes);
+    } else if (this.#spare.length < MAX_SPARE_PAGES) {
+      this.#spare.push(bytes);
+    }
+  }
+
+  scrapeStarted(): void {
+    this.#scrapes += 1;
+  }
+
+  scrapeEnded(): void {
+    this.#scrapes -= 1;
+    if (this.#scrapes > 0) return;
+    for (const bytes of this.#limbo) if (this.#spare.length < MAX_SPARE_PAGES) this.#spare.push(bytes);
+    this.#limbo.length = 0;
+  }
+}
+
+/**
  * The lines of one family for every source, appended to pages as sources change. A
- * scrape writes a family source after source, so a column whose lines lie in scrape
- * order is copied in a few long runs; a column whose pages are mostly lines of
- * replaced blocks is compacted (see writeColumn). Pages that hold no current lines
- * are let go.
+ * page whose lines were all replaced is let go. Whenever a new page is needed while
+ * more than half of what the column holds is lines no longer current, the sparsest
+ * page is cleaned (its current lines moved to the end): a little at a time, so what a
+ * column holds stays within about twice its current lines without a pause to compact it.
  */
 class Column {
+  readonly #family: number;
+  readonly #memory: Pages;
   #page: Page | undefined;
-  /** Bytes of the pages that hold current lines, and of the page appended to. */
+  /** Pages with current lines, besides the one appended to. */
+  readonly #full = new Set<Page>();
+  #cleaning = false;
+  /** Bytes of the pages with current lines, and of the page appended to. */
   held = 0;
   /** Bytes of current lines. */
   live = 0;
-  /** A scrape is compacting this column: one at a time. */
-  compacting = false;
 
-  /** Room for `length` bytes, at the end of the page appended to or in a new one. */
-  place(length: number): Page {
-    const page = this.#page;
-    if (page !== undefined && page.bytes.length - page.used >= length) return page;
-    if (page !== undefined && page.live === 0) this.held -= page.bytes.length;
-    // allocUnsafeSlow: not a slice of Node's shared pool, which one live page would keep whole.
-    const fresh: Page = { bytes: Buffer.allocUnsafeSlow(Math.max(PAGE_BYTES, length)), used: 0, live: 0 };
-    this.#page = fresh;
-    this.held += fresh.bytes.length;
-    return fresh;
+  constructor(family: number, memory: Pages) {
+    this.#family = family;
+    this.#memory = memory;
   }
 
-  /** Appends `length` bytes of UTF-8 `text` (or, with `from`, those bytes of a page) and records where they went in `block`'s family `family`. */
-  append(block: Block, family: number, length: number, text: string | undefined, from?: Page, start = 0): void {
-    const page = this.place(length);
+  /** Appends `length` bytes of UTF-8 `text` (or, with `from`, those bytes of a page) as `block`'s lines. */
+  append(block: Block, length: number, text: string | undefined, from?: Page, start = 0): void {
+    const page = this.#place(length);
     if (text !== undefined) page.bytes.write(text, page.used, 'utf8');
     else from?.bytes.copy(page.bytes, page.used, start, start + length);
-    block.pages[family] = page;
-    block.at[2 * family] = page.used;
-    block.at[2 * family + 1] = page.used + length;
+    block.pages[this.#family] = page;
+    block.at[2 * this.#family] = page.used;
+    block.at[2 * this.#family + 1] = page.used + length;
     page.used += length;
     page.live += length;
+    page.owners.push(block);
     this.live += length;
   }
 
-  /** The lines of a block at `page` are no longer current there (replaced, dropped or moved). */
-  release(page: Page, length: number): void {
+  /** `block`'s lines are no longer current (replaced or dropped). */
+  release(block: Block): void {
+    const page = block.pages[this.#family];
+    if (page === undefined) return;
+    this.#unlive(page, (block.at[2 * this.#family + 1] as number) - (block.at[2 * this.#family] as number));
+  }
+
+  #unlive(page: Page, length: number): void {
     page.live -= length;
     this.live -= length;
-    if (page.live === 0 && page !== this.#page) this.held -= page.bytes.length;
+    if (page.live === 0 && page !== this.#page) this.#letGo(page);
   }
 
-  /** Moves `block`'s lines of family `family` to the end: the same bytes, so a render still writing them from where they were is not disturbed. */
-  move(block: Block, family: number): void {
-    const page = block.pages[family];
-    if (page === undefined) return;
-    const start = block.at[2 * family] as number;
-    const length = (block.at[2 * family + 1] as number) - start;
-    this.append(block, family, length, undefined, page, start);
-    this.release(page, length);
+  /** Room for `length` bytes: at the end of the page appended to, or in a new one (of its own for lines longer than a page). */
+  #place(length: number): Page {
+    if (length > PAGE_BYTES) {
+      const own = this.#newPage(length);
+      this.#full.add(own);
+      return own;
+    }
+    for (;;) {
+      const current = this.#page;
+      if (current !== undefined && current.bytes.length - current.used >= length) return current;
+      if (current !== undefined) {
+        if (current.live === 0) this.#letGo(current);
+        else this.#full.add(current);
+      }
+      this.#page = this.#newPage(PAGE_BYTES);
+      // The cleaning appends to the new page, and may fill it: look again.
+      if (this.held > 2 * this.live + 2 * PAGE_BYTES) this.#cleanSparsest();
+    }
   }
 
-  /** Worth compacting at the next scrape: over half of what it holds is no longer current (two pages of slack, so a small column is left be). */
-  get fragmented(): boolean {
-    return this.held > 2 * this.live + 2 * PAGE_BYTES;
+  #newPage(length: number): Page {
+    const page: Page = { bytes: this.#memory.take(length), used: 0, live: 0, owners: [] };
+    this.held += page.bytes.length;
+    return page;
   }
 
-  /** So fragmented that it is compacted without waiting for a scrape (a /metrics nobody scrapes still holds a bounded amount). */
-  get overgrown(): boolean {
-    return this.held > 4 * this.live + 8 * PAGE_BYTES;
+  #letGo(page: Page): void {
+    this.#full.delete(page);
+    this.held -= page.bytes.length;
+    this.#memory.give(page.bytes);
+  }
+
+  /** Moves the current lines of the page with the fewest to the end, and lets it go. */
+  #cleanSparsest(): void {
+    if (this.#cleaning) return; // the moves below may need a new page themselves
+    let sparsest: Page | undefined;
+    for (const page of this.#full) if (sparsest === undefined || page.live < sparsest.live) sparsest = page;
+    if (sparsest === undefined) return;
+    this.#cleaning = true;
+    try {
+      for (const block of sparsest.owners) {
+        if (!block.current || block.pages[this.#family] !== sparsest) continue;
+        const start = block.at[2 * this.#family] as number;
+        const length = (block.at[2 * this.#family + 1] as number) - start;
+        // Copied before the page is let go: once it is, it may be the next one taken.
+        this.append(block, length, undefined, sparsest, start);
+        this.#unlive(sparsest, length);
+      }
+    } finally {
+      this.#cleaning = false;
+    }
   }
 }
 
@@ -115,12 +205,13 @@ class Column {
 export class ResultBlocks<T = ProbeResult> {
   readonly #series: SeriesTable<T>;
   readonly #blocks = new Map<string, Block>();
+  readonly #memory = new Pages();
   readonly #columns: Column[];
   #spareLayout: Layout | undefined;
 
   constructor(series: SeriesTable<T>) {
     this.#series = series;
-    this.#columns = series.map(() => new Column());
+    this.#columns = series.map((_, index) => new Column(index, this.#memory));
   }
 
   /** The current lines of `source`, rendered now if they are not yet. */
@@ -143,14 +234,15 @@ export class ResultBlocks<T = ProbeResult> {
     }
   }
 
-  /** Bytes held for family `index`, and how many of them are current lines (tests, benchmarks). */
-  footprint(index: number): { held: number; live: number } {
+  /** Bytes held for family `index` and how many of them are current lines; pages made for the table, not reused (tests, benchmarks). */
+  footprint(index: number): { held: number; live: number; pagesMade: number } {
     const { held, live } = this.#column(index);
-    return { held, live };
+    return { held, live, pagesMade: this.#memory.made };
   }
 
   /** A layout for a scrape of up to `count` blocks (see Layout); give it back with `done`. */
   layout(count: number): Layout {
+    this.#memory.scrapeStarted();
     const spare = this.#spareLayout;
     if (spare !== undefined && spare.capacity >= count) {
       this.#spareLayout = undefined;
@@ -167,50 +259,32 @@ export class ResultBlocks<T = ProbeResult> {
   done(layout: Layout): void {
     layout.clear();
     if (layout.capacity > (this.#spareLayout?.capacity ?? 0)) this.#spareLayout = layout;
+    this.#memory.scrapeEnded();
   }
 
-  /**
-   * Writes family `index` of the layout's blocks in order. A fragmented column is
-   * compacted on the way: each current block's lines are moved to the end, so that
-   * what the column holds stays within about twice what is current.
-   */
+  /** Writes family `index` of the layout's blocks in order; lines that follow each other in a page go as one run. */
   async writeColumn(out: ExpositionText, index: number, layout: Layout): Promise<void> {
-    const column = this.#column(index);
-    const compact = column.fragmented && !column.compacting;
-    if (compact) column.compacting = true;
-    const { capacity, blocks, pages, at } = layout;
+    const { capacity, count, pages, at } = layout;
     const first = index * capacity;
-    // Lines that follow each other in a page are copied as one run.
     let runPage: Page | undefined;
     let runStart = 0;
     let runEnd = 0;
-    try {
-      await out.eachIndex(blocks.length, (j) => {
-        let page = pages[first + j];
-        if (page === undefined) return;
-        let start = at[2 * (first + j)] as number;
-        let end = at[2 * (first + j) + 1] as number;
-        const block = blocks[j] as Block;
-        if (compact && block.current) {
-          column.move(block, index);
-          page = block.pages[index] as Page;
-          start = block.at[2 * index] as number;
-          end = block.at[2 * index + 1] as number;
-        }
-        // A run is ended at a chunk's length, so that a sink that asks to wait is not given several chunks at once.
-        if (page === runPage && start === runEnd && end - runStart <= CHUNK_BYTES) {
-          runEnd = end;
-          return;
-        }
-        if (runPage !== undefined) out.appendBytes(runPage.bytes, runStart, runEnd);
-        runPage = page;
-        runStart = start;
+    await out.eachIndex(count, (j) => {
+      const page = pages[first + j];
+      if (page === undefined) return;
+      const start = at[2 * (first + j)] as number;
+      const end = at[2 * (first + j) + 1] as number;
+      // A run is ended at a chunk's length, so that a sink that asks to wait is not given several chunks at once.
+      if (page === runPage && start === runEnd && end - runStart <= CHUNK_BYTES) {
         runEnd = end;
-      });
+        return;
+      }
       if (runPage !== undefined) out.appendBytes(runPage.bytes, runStart, runEnd);
-    } finally {
-      if (compact) column.compacting = false;
-    }
+      runPage = page;
+      runStart = start;
+      runEnd = end;
+    });
+    if (runPage !== undefined) out.appendBytes(runPage.bytes, runStart, runEnd);
   }
 
   #column(index: number): Column {
@@ -225,25 +299,18 @@ export class ResultBlocks<T = ProbeResult> {
       const lines = groupLines(def.name, base, source, extract);
       block.pages.push(undefined);
       block.at.push(0, 0);
-      if (lines !== '') this.#column(index).append(block, index, Buffer.byteLength(lines), lines);
+      if (lines !== '') this.#column(index).append(block, Buffer.byteLength(lines), lines);
     });
-    this.#compactOvergrown();
     return block;
   }
 
   #drop(block: Block): void {
+    this.#columns.forEach((column) => column.release(block));
+    // Pages still list it among their owners: it should not keep its result or other pages alive.
     block.current = false;
-    block.pages.forEach((page, index) => {
-      if (page !== undefined) this.#column(index).release(page, (block.at[2 * index + 1] as number) - (block.at[2 * index] as number));
-    });
-  }
-
-  /** Compacts, in the order blocks were first made, a column that scrapes have not kept compact. */
-  #compactOvergrown(): void {
-    this.#columns.forEach((column, index) => {
-      if (!column.overgrown || column.compacting) return;
-      for (const block of this.#blocks.values()) column.move(block, index);
-    });
+    block.source = undefined;
+    block.stamp = undefined;
+    block.pages.fill(undefined);
   }
 }
 
@@ -251,13 +318,14 @@ export class ResultBlocks<T = ProbeResult> {
  * Where each family's lines of one scrape's blocks are, family after family, in flat
  * arrays: a family is then written by reading them in order, where visiting 10,000
  * block objects (and their arrays) once per family was the larger part of a scrape's
- * CPU, each a few cache misses. Filled as the scrape resolves its blocks; the blocks
- * themselves are kept for compaction and to pin what the scrape writes.
+ * CPU, each a few cache misses. Filled as the scrape resolves its blocks, so every
+ * family is written from the lines each block had then.
  */
 export class Layout {
   /** Blocks it has room for. */
   readonly capacity: number;
-  readonly blocks: Block[] = [];
+  /** Blocks added. */
+  count = 0;
   /** Family f of block j is bytes at[2(f·capacity + j)] to at[2(f·capacity + j) + 1] of pages[f·capacity + j]. */
   readonly pages: (Page | undefined)[];
   readonly at: Int32Array;
@@ -271,9 +339,9 @@ export class Layout {
   }
 
   add(block: Block): void {
-    const j = this.blocks.length;
+    const j = this.count;
     if (j >= this.capacity) throw new RangeError(`a layout for ${this.capacity} blocks was given more`);
-    this.blocks.push(block);
+    this.count += 1;
     for (let f = 0; f < this.#families; f += 1) {
       const slot = f * this.capacity + j;
       this.pages[slot] = block.pages[f];
@@ -282,9 +350,9 @@ export class Layout {
     }
   }
 
-  /** Empty again, holding on to no block or page. */
+  /** Empty again, holding on to no page. */
   clear(): void {
-    this.blocks.length = 0;
+    this.count = 0;
     this.pages.fill(undefined);
   }
 }
@@ -301,7 +369,7 @@ export async function writeBlocks<T>(
   // Looked up once, not once per family (a Map lookup by a 50-character key is not free
   // 180,000 times), and in slices: 10,000 stale blocks rendered in one go, as after a
   // reload or a round of new results, held the event loop ~250 ms. Every family is then
-  // written from the same blocks, so a result recorded mid-scrape shows in all of them
+  // written from the same lines, so a result recorded mid-scrape shows in all of them
   // from the next scrape, not in some of them in this one.
   const layout = blocks.layout(groups.length);
   try {
