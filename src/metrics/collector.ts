@@ -90,12 +90,22 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): TextRegi
   const stateGauges = new ResultBlocks(STATE_GAUGES);
   const stateCounters = new ResultBlocks(STATE_COUNTERS);
   options.results.subscribe({
+    // Everything a result changes is rendered now, between probes, rather than in a
+    // scrape: when every job had a new result since the last one (a scrape interval as
+    // long as the probe interval), rendering it all at scrape time made that scrape
+    // 0.5-0.7 s at 10,000 jobs and 4.4 s at 20,000.
     recorded(job, result) {
       const phases = latencyPhases();
       for (const s of result.stages) {
         if (s.success && Number.isFinite(s.durationSeconds) && phases.has(s.stage)) latency.observe(job.target, s.stage, s.durationSeconds);
       }
-      jobBlocks.of(jobBase(job.target, job.account), result); // rendered now, between probes, rather than in a scrape
+      const base = jobBase(job.target, job.account);
+      jobBlocks.of(base, result);
+      const state = options.results.get(job.key);
+      stateGauges.of(base, state, state?.version);
+      stateCounters.of(base, state, state?.version);
+      // The target's latest result, as a scrape picks it, unless another job's ended later.
+      targetBlocks.of(targetBase(job.target), result);
     },
     retained(jobs) {
       latency.retain(new Set(jobs.map((job) => job.target)), latencyPhases());

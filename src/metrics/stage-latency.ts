@@ -10,8 +10,8 @@ interface Series {
   counts: number[];
   sum: number;
   count: number;
-  /** The series' lines as last written (UTF-8), a view of `room`; dropped by an observation. */
-  text: Buffer | undefined;
+  /** The series' lines (UTF-8), a view of `room`, written again at each observation. */
+  text: Buffer;
   /**
    * Memory the lines are written to, kept across observations: the lines change by a few
    * digits at most, and new memory for each series at every scrape was ~30 MB outside
@@ -20,6 +20,7 @@ interface Series {
   room: Buffer | undefined;
 }
 
+const EMPTY = Buffer.alloc(0);
 /** Spare bytes in a series' memory, so that its counts can grow a few digits before it needs more. */
 const ROOM_SLACK = 64;
 
@@ -55,7 +56,7 @@ export class StageLatencyHistogram {
         counts: new Array<number>(this.#bounds.length + 1).fill(0),
         sum: 0,
         count: 0,
-        text: undefined,
+        text: EMPTY,
         room: undefined,
       };
       this.#series.set(key, series);
@@ -65,7 +66,8 @@ export class StageLatencyHistogram {
     (series.counts[bucket] as number) += 1;
     series.sum += seconds;
     series.count += 1;
-    series.text = undefined;
+    // Now, between probes, not in the next scrape: after a probe interval every series has changed.
+    series.text = this.#render(series);
   }
 
   /** Drops every series of a target not in `targets`, and of a phase not in `phases` when given. */
@@ -75,10 +77,10 @@ export class StageLatencyHistogram {
     }
   }
 
-  /** Writes the family; a series not observed since the previous scrape is written from the text it had then. */
+  /** Writes the family, each series from the text its latest observation wrote. */
   async writeTo(out: ExpositionText): Promise<void> {
     out.family(this.#name, this.#help, 'histogram');
-    await out.each(this.#series.values(), (series) => out.appendBytes((series.text ??= this.#render(series))));
+    await out.each(this.#series.values(), (series) => out.appendBytes(series.text));
   }
 
   #render(series: Series): Buffer {
