@@ -91,13 +91,15 @@ function spawnHarness(script: string, args: string[], stdio: ('pipe' | 'inherit'
 /** GET /metrics from a scrape-once.js process, reading as fast as it comes; the last 256 KiB of the text are kept. */
 async function scrape(url: string, pid: number, gzip: boolean): Promise<Scrape> {
   const child = spawnHarness('./scrape-once.js', gzip ? [url, 'gzip'] : [url], ['pipe', 'pipe', 'inherit']);
+  // Listened for from the start: the child may exit while the CPU is read below, and a later once() would wait forever (it did, once).
+  const exited = once(child, 'exit');
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   if ((await lines.next()).value !== 'ready') throw new Error('scrape-once.js did not start');
   const cpuBefore = await cpuMs(pid);
   child.stdin!.write('go\n');
   const { value } = await lines.next();
   const cpuAfter = await cpuMs(pid);
-  await once(child, 'exit');
+  await exited;
   if (typeof value !== 'string') throw new Error(`scrape-once.js exited (${child.exitCode}) without a result`);
   const { start, end, bytes, textBytes, tail } = JSON.parse(value) as Omit<Scrape, 'gzip' | 'cpuMs'>;
   return { gzip, start, end, bytes, textBytes, cpuMs: cpuAfter - cpuBefore, tail };
