@@ -31,11 +31,9 @@ interface Page {
 interface Block {
   source: unknown;
   stamp: unknown;
-  /** Undefined for a family with no lines. Changed only when the lines move (the same bytes elsewhere). */
+  /** Undefined for a family with no lines, and for all once the block was replaced or dropped. Changed only when the lines move (the same bytes elsewhere). */
   readonly pages: (Page | undefined)[];
   readonly at: number[];
-  /** False once a newer block replaced it or its source was dropped. */
-  current: boolean;
 }
 
 /**
@@ -175,7 +173,7 @@ class Column {
     this.#cleaning = true;
     try {
       for (const block of sparsest.owners) {
-        if (!block.current || block.pages[this.#family] !== sparsest) continue;
+        if (block.pages[this.#family] !== sparsest) continue; // replaced, dropped or moved since
         const start = block.at[2 * this.#family] as number;
         const length = (block.at[2 * this.#family + 1] as number) - start;
         // Copied before the page is let go: once it is, it may be the next one taken.
@@ -294,7 +292,7 @@ export class ResultBlocks<T = ProbeResult> {
   }
 
   #render(base: string, source: T, stamp: unknown): Block {
-    const block: Block = { source, stamp, pages: [], at: [], current: true };
+    const block: Block = { source, stamp, pages: [], at: [] };
     this.#series.forEach(([def, extract], index) => {
       const lines = groupLines(def.name, base, source, extract);
       block.pages.push(undefined);
@@ -306,8 +304,7 @@ export class ResultBlocks<T = ProbeResult> {
 
   #drop(block: Block): void {
     this.#columns.forEach((column) => column.release(block));
-    // Pages still list it among their owners: it should not keep its result or other pages alive.
-    block.current = false;
+    // Pages still list it among their owners: it should not keep its result or other pages alive, nor be moved.
     block.source = undefined;
     block.stamp = undefined;
     block.pages.fill(undefined);
