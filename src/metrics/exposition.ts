@@ -195,13 +195,13 @@ export class ExpositionText {
     }
   }
 
-  /** As `each`, for the items 0 to count - 1 of something indexed (no iterator to step). */
-  async eachIndex(count: number, write: (index: number) => void): Promise<void> {
+  /** As `each`, for the items 0 to count - 1 of something indexed (no iterator to step), looking at the clock every `perLook` items. */
+  async eachIndex(count: number, write: (index: number) => void, perLook = ITEMS_PER_LOOK): Promise<void> {
     this.#inEach += 1;
     try {
       for (let index = 0; index < count; index += 1) {
         write(index);
-        if ((index + 1) % ITEMS_PER_LOOK === 0 && this.#due()) await this.pause();
+        if ((index + 1) % perLook === 0 && this.#due()) await this.pause();
       }
     } finally {
       this.#inEach -= 1;

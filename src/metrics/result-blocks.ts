@@ -14,20 +14,28 @@ const MAX_SPARE_PAGES = 16;
 /** Pages let go during scrapes, per table, kept until the scrapes end (more are left to the garbage collector). */
 const MAX_LIMBO_PAGES = 64;
 
+/** What `Page.ended` holds for a line that is still current. */
+const CURRENT = 2 ** 30;
+
 /**
- * Memory a column's lines are appended to. Bytes written there are not written again
- * while the page is in use, nor while a scrape that may copy them is running (see Pages).
+ * Memory a column's lines are appended to, one entry per block whose lines went here.
+ * Bytes written there are not written again while the page is in use, nor while a
+ * scrape that may copy them is running (see Pages).
  */
 interface Page {
   readonly bytes: Buffer;
   used: number;
   /** Bytes of the lines of current blocks that are here. */
   live: number;
-  /** The blocks that appended lines here (some replaced or moved since): what is moved when the page is cleaned. */
+  /** Entry i's lines start here and run to the next entry's start (the last one's to `used`). */
+  readonly starts: number[];
+  /** The block whose lines entry i is (replaced, dropped or moved since if it ended): what is moved when the page is cleaned. */
   readonly owners: Block[];
+  /** The table's clock when entry i stopped being current (CURRENT while it is): a scrape begun earlier still writes it. */
+  readonly ended: number[];
 }
 
-/** One source's lines of every family of the table; family i's are pages[i].bytes[at[2i], at[2i + 1]). */
+/** One source's lines of every family of the table; family i's are entry at[3i] of pages[i], bytes at[3i + 1] to at[3i + 2]. */
 interface Block {
   source: unknown;
   stamp: unknown;
@@ -40,11 +48,13 @@ interface Block {
  * The page memory of one table's columns, reused: new memory for every page was the
  * table's text again each probe interval, outside the heap, which counts towards
  * starting a major garbage collection. A page let go while a scrape runs may still be
- * copied from by it (its layout holds the old places), so it is reused only once no
- * scrape is running.
+ * copied from by it (its view holds the page), so it is reused only once no scrape is
+ * running.
  */
 class Pages {
   #scrapes = 0;
+  /** Moves on at every scrape's start; what a line's end is stamped with (Page.ended). */
+  clock = 1;
   readonly #spare: Buffer[] = [];
   readonly #limbo: Buffer[] = [];
   /** Pages made, not reused (tests, benchmarks). */
@@ -69,8 +79,12 @@ class Pages {
     }
   }
 
-  scrapeStarted(): void {
+  /** A scrape begins: it writes the lines that were current at the clock returned. */
+  scrapeStarted(): number {
     this.#scrapes += 1;
+    const now = this.clock;
+    this.clock += 1;
+    return now;
   }
 
   scrapeEnded(): void {
@@ -92,7 +106,7 @@ class Column {
   readonly #family: number;
   readonly #memory: Pages;
   #page: Page | undefined;
-  /** Pages with current lines, besides the one appended to. */
+  /** Pages with current lines, besides the one appended to, oldest first. */
   readonly #full = new Set<Page>();
   #cleaning = false;
   /** Bytes of the pages with current lines, and of the page appended to. */
@@ -110,23 +124,36 @@ class Column {
     const page = this.#place(length);
     if (text !== undefined) page.bytes.write(text, page.used, 'utf8');
     else from?.bytes.copy(page.bytes, page.used, start, start + length);
-    block.pages[this.#family] = page;
-    block.at[2 * this.#family] = page.used;
-    block.at[2 * this.#family + 1] = page.used + length;
+    const f = this.#family;
+    block.pages[f] = page;
+    block.at[3 * f] = page.starts.length;
+    block.at[3 * f + 1] = page.used;
+    block.at[3 * f + 2] = page.used + length;
+    page.starts.push(page.used);
+    page.owners.push(block);
+    page.ended.push(CURRENT);
     page.used += length;
     page.live += length;
-    page.owners.push(block);
     this.live += length;
   }
 
   /** `block`'s lines are no longer current (replaced or dropped). */
   release(block: Block): void {
-    const page = block.pages[this.#family];
+    const f = this.#family;
+    const page = block.pages[f];
     if (page === undefined) return;
-    this.#unlive(page, (block.at[2 * this.#family + 1] as number) - (block.at[2 * this.#family] as number));
+    this.#end(page, block.at[3 * f] as number, (block.at[3 * f + 2] as number) - (block.at[3 * f + 1] as number));
   }
 
-  #unlive(page: Page, length: number): void {
+  /** The pages a scrape begun now writes from, and how many entries of each are older than it. */
+  view(): ColumnView {
+    const pages = [...this.#full];
+    if (this.#page !== undefined) pages.push(this.#page);
+    return { pages, entries: pages.map((page) => page.starts.length) };
+  }
+
+  #end(page: Page, entry: number, length: number): void {
+    page.ended[entry] = this.#memory.clock;
     page.live -= length;
     this.live -= length;
     if (page.live === 0 && page !== this.#page) this.#letGo(page);
@@ -153,7 +180,7 @@ class Column {
   }
 
   #newPage(length: number): Page {
-    const page: Page = { bytes: this.#memory.take(length), used: 0, live: 0, owners: [] };
+    const page: Page = { bytes: this.#memory.take(length), used: 0, live: 0, starts: [], owners: [], ended: [] };
     this.held += page.bytes.length;
     return page;
   }
@@ -172,18 +199,36 @@ class Column {
     if (sparsest === undefined) return;
     this.#cleaning = true;
     try {
-      for (const block of sparsest.owners) {
-        if (block.pages[this.#family] !== sparsest) continue; // replaced, dropped or moved since
-        const start = block.at[2 * this.#family] as number;
-        const length = (block.at[2 * this.#family + 1] as number) - start;
+      const { starts, owners, ended } = sparsest;
+      for (let entry = 0; entry < starts.length; entry += 1) {
+        if (ended[entry] !== CURRENT) continue; // replaced, dropped or moved since
+        const start = starts[entry] as number;
+        const length = entryEnd(sparsest, entry) - start;
         // Copied before the page is let go: once it is, it may be the next one taken.
-        this.append(block, length, undefined, sparsest, start);
-        this.#unlive(sparsest, length);
+        this.append(owners[entry] as Block, length, undefined, sparsest, start);
+        this.#end(sparsest, entry, length);
       }
     } finally {
       this.#cleaning = false;
     }
   }
+}
+
+/** Where entry `entry` of `page` ends: where the next one starts, or where the page is filled to. */
+function entryEnd(page: Page, entry: number): number {
+  return page.starts[entry + 1] ?? page.used;
+}
+
+/** What one scrape writes a family from: its column's pages then, and the entries each had. */
+interface ColumnView {
+  readonly pages: readonly Page[];
+  readonly entries: readonly number[];
+}
+
+/** What one scrape writes a table from: every column as it was at `clock`. */
+export interface TableView {
+  readonly clock: number;
+  readonly columns: readonly ColumnView[];
 }
 
 /**
@@ -196,16 +241,20 @@ class Column {
  * comes with a `stamp` that changes with it. (Not a WeakMap on the result: with
  * 10,000s of entries its ephemeron bookkeeping made every garbage collection slower.)
  *
- * The lines are kept by family (Column), not by source: a scrape writes family after
- * family, and walking 10,000 blocks of a few KB each once per family (~250,000 small
- * copies from as many places in memory) was over half of its CPU.
+ * The lines are kept by family (Column), not by source, and a scrape writes a family
+ * page by page, in the order the lines were rendered, not the order of its groups:
+ * walking 10,000 blocks of a few KB each once per family (~250,000 small copies from as
+ * many places in memory) was over half of its CPU, and so was, once the lines were kept
+ * by family, copying them one by one in the groups' order from where results had put
+ * them. Results replace their lines about in the order they were rendered (a schedule
+ * repeats), so a page's current lines mostly lie next to each other and go in a few
+ * copies. The text format does not order the series of a family.
  */
 export class ResultBlocks<T = ProbeResult> {
   readonly #series: SeriesTable<T>;
   readonly #blocks = new Map<string, Block>();
   readonly #memory = new Pages();
   readonly #columns: Column[];
-  #spareLayout: Layout | undefined;
 
   constructor(series: SeriesTable<T>) {
     this.#series = series;
@@ -238,51 +287,32 @@ export class ResultBlocks<T = ProbeResult> {
     return { held, live, pagesMade: this.#memory.made };
   }
 
-  /** A layout for a scrape of up to `count` blocks (see Layout); give it back with `done`. */
-  layout(count: number): Layout {
-    this.#memory.scrapeStarted();
-    const spare = this.#spareLayout;
-    if (spare !== undefined && spare.capacity >= count) {
-      this.#spareLayout = undefined;
-      return spare;
-    }
-    return new Layout(this.#series.length, count);
+  /** How many sources have lines. */
+  get size(): number {
+    return this.#blocks.size;
   }
 
   /**
-   * A scrape is done with its layout, for the next one to fill: at 10,000 jobs the
-   * layouts of a scrape are ~10 MB, which as new memory for each scrape counted towards
-   * starting a major collection.
+   * What a scrape begun now writes: the lines current now, in all families, whatever is
+   * rendered or dropped while it writes. Give it back with `done`.
    */
-  done(layout: Layout): void {
-    layout.clear();
-    if (layout.capacity > (this.#spareLayout?.capacity ?? 0)) this.#spareLayout = layout;
+  view(): TableView {
+    const clock = this.#memory.scrapeStarted();
+    return { clock, columns: this.#columns.map((column) => column.view()) };
+  }
+
+  /** A scrape is done with its view: the pages let go since it began may be reused once no other scrape runs. */
+  done(_view: TableView): void {
     this.#memory.scrapeEnded();
   }
 
-  /** Writes family `index` of the layout's blocks in order; lines that follow each other in a page go as one run. */
-  async writeColumn(out: ExpositionText, index: number, layout: Layout): Promise<void> {
-    const { capacity, count, pages, at } = layout;
-    const first = index * capacity;
-    let runPage: Page | undefined;
-    let runStart = 0;
-    let runEnd = 0;
-    await out.eachIndex(count, (j) => {
-      const page = pages[first + j];
-      if (page === undefined) return;
-      const start = at[2 * (first + j)] as number;
-      const end = at[2 * (first + j) + 1] as number;
-      // A run is ended at a chunk's length, so that a sink that asks to wait is not given several chunks at once.
-      if (page === runPage && start === runEnd && end - runStart <= CHUNK_BYTES) {
-        runEnd = end;
-        return;
-      }
-      if (runPage !== undefined) out.appendBytes(runPage.bytes, runStart, runEnd);
-      runPage = page;
-      runStart = start;
-      runEnd = end;
-    });
-    if (runPage !== undefined) out.appendBytes(runPage.bytes, runStart, runEnd);
+  /** Writes family `index` as it was in `view`: page by page, each page's current lines that lie next to each other as one run. */
+  async writeColumn(out: ExpositionText, index: number, view: TableView): Promise<void> {
+    const column = view.columns[index];
+    if (column === undefined) throw new RangeError(`no family ${index} in this table`);
+    const { pages, entries } = column;
+    // A look at the clock after every page (up to 256 KiB of copies).
+    await out.eachIndex(pages.length, (p) => writePage(out, pages[p] as Page, entries[p] as number, view.clock), 1);
   }
 
   #column(index: number): Column {
@@ -311,47 +341,25 @@ export class ResultBlocks<T = ProbeResult> {
   }
 }
 
-/**
- * Where each family's lines of one scrape's blocks are, family after family, in flat
- * arrays: a family is then written by reading them in order, where visiting 10,000
- * block objects (and their arrays) once per family was the larger part of a scrape's
- * CPU, each a few cache misses. Filled as the scrape resolves its blocks, so every
- * family is written from the lines each block had then.
- */
-export class Layout {
-  /** Blocks it has room for. */
-  readonly capacity: number;
-  /** Blocks added. */
-  count = 0;
-  /** Family f of block j is bytes at[2(f·capacity + j)] to at[2(f·capacity + j) + 1] of pages[f·capacity + j]. */
-  readonly pages: (Page | undefined)[];
-  readonly at: Int32Array;
-  readonly #families: number;
-
-  constructor(families: number, capacity: number) {
-    this.#families = families;
-    this.capacity = capacity;
-    this.pages = new Array<Page | undefined>(families * capacity).fill(undefined);
-    this.at = new Int32Array(2 * families * capacity);
-  }
-
-  add(block: Block): void {
-    const j = this.count;
-    if (j >= this.capacity) throw new RangeError(`a layout for ${this.capacity} blocks was given more`);
-    this.count += 1;
-    for (let f = 0; f < this.#families; f += 1) {
-      const slot = f * this.capacity + j;
-      this.pages[slot] = block.pages[f];
-      this.at[2 * slot] = block.at[2 * f] as number;
-      this.at[2 * slot + 1] = block.at[2 * f + 1] as number;
+/** The entries of `page` below `entries` that were current at `clock`, those that lie next to each other as one copy. */
+function writePage(out: ExpositionText, page: Page, entries: number, clock: number): void {
+  const { bytes, starts, ended } = page;
+  let runStart = 0;
+  let runEnd = -1;
+  for (let entry = 0; entry < entries; entry += 1) {
+    if ((ended[entry] as number) <= clock) continue; // no longer current when the scrape began
+    const start = starts[entry] as number;
+    const end = entryEnd(page, entry);
+    // A run is ended at a chunk's length, so that a sink that asks to wait is not given several chunks at once.
+    if (start === runEnd && end - runStart <= CHUNK_BYTES) {
+      runEnd = end;
+      continue;
     }
+    if (runEnd >= 0) out.appendBytes(bytes, runStart, runEnd);
+    runStart = start;
+    runEnd = end;
   }
-
-  /** Empty again, holding on to no page. */
-  clear(): void {
-    this.count = 0;
-    this.pages.fill(undefined);
-  }
+  if (runEnd >= 0) out.appendBytes(bytes, runStart, runEnd);
 }
 
 /** One family per entry of the table, each over `groups` of (formatted base labels, source[, stamp]). */
@@ -363,19 +371,21 @@ export async function writeBlocks<T>(
   groups: ReadonlyArray<readonly [string, T, unknown?]>,
   type: MetricType = 'gauge',
 ): Promise<void> {
-  // Looked up once, not once per family (a Map lookup by a 50-character key is not free
-  // 180,000 times), and in slices: 10,000 stale blocks rendered in one go, as after a
-  // reload or a round of new results, held the event loop ~250 ms. Every family is then
-  // written from the same lines, so a result recorded mid-scrape shows in all of them
-  // from the next scrape, not in some of them in this one.
-  const layout = blocks.layout(groups.length);
+  // Every block is made current first, in slices: 10,000 stale blocks rendered in one
+  // go, as after a reload or a round of new results, held the event loop ~250 ms. Every
+  // family is then written from the lines current at one moment (the view), so a result
+  // recorded mid-scrape shows in all of them from the next scrape, not in some of them
+  // in this one.
+  await out.each(groups, ([base, source, stamp]) => blocks.of(base, source, stamp));
+  // Blocks of sources not among the groups (a late result of a job gone from the config): the view would write them.
+  if (blocks.size > groups.length) blocks.retain(new Set(groups.map(([base]) => base)));
+  const view = blocks.view();
   try {
-    await out.each(groups, ([base, source, stamp]) => layout.add(blocks.of(base, source, stamp)));
     for (const [index, [def]] of series.entries()) {
       out.family(def.name, help(def), type);
-      await blocks.writeColumn(out, index, layout);
+      await blocks.writeColumn(out, index, view);
     }
   } finally {
-    blocks.done(layout);
+    blocks.done(view);
   }
 }
