@@ -35,13 +35,13 @@ interface Page {
   readonly ended: number[];
 }
 
-/** One source's lines of every family of the table; family i's are entry at[3i] of pages[i], bytes at[3i + 1] to at[3i + 2]. */
+/** One source's lines of every family of the table; family i's are entry entries[i] of pages[i]. */
 interface Block {
   source: unknown;
   stamp: unknown;
   /** Undefined for a family with no lines, and for all once the block was replaced or dropped. Changed only when the lines move (the same bytes elsewhere). */
   readonly pages: (Page | undefined)[];
-  readonly at: number[];
+  readonly entries: number[];
 }
 
 /**
@@ -126,9 +126,7 @@ class Column {
     else from?.bytes.copy(page.bytes, page.used, start, start + length);
     const f = this.#family;
     block.pages[f] = page;
-    block.at[3 * f] = page.starts.length;
-    block.at[3 * f + 1] = page.used;
-    block.at[3 * f + 2] = page.used + length;
+    block.entries[f] = page.starts.length;
     page.starts.push(page.used);
     page.owners.push(block);
     page.ended.push(CURRENT);
@@ -142,7 +140,8 @@ class Column {
     const f = this.#family;
     const page = block.pages[f];
     if (page === undefined) return;
-    this.#end(page, block.at[3 * f] as number, (block.at[3 * f + 2] as number) - (block.at[3 * f + 1] as number));
+    const entry = block.entries[f] as number;
+    this.#end(page, entry, entryEnd(page, entry) - (page.starts[entry] as number));
   }
 
   /** The pages a scrape begun now writes from, and how many entries of each are older than it. */
@@ -287,6 +286,11 @@ export class ResultBlocks<T = ProbeResult> {
     return { held, live, pagesMade: this.#memory.made };
   }
 
+  /** The source whose lines `base` has now, if any. */
+  sourceOf(base: string): T | undefined {
+    return this.#blocks.get(base)?.source as T | undefined;
+  }
+
   /** How many sources have lines. */
   get size(): number {
     return this.#blocks.size;
@@ -322,11 +326,11 @@ export class ResultBlocks<T = ProbeResult> {
   }
 
   #render(base: string, source: T, stamp: unknown): Block {
-    const block: Block = { source, stamp, pages: [], at: [] };
+    const block: Block = { source, stamp, pages: [], entries: [] };
     this.#series.forEach(([def, extract], index) => {
       const lines = groupLines(def.name, base, source, extract);
       block.pages.push(undefined);
-      block.at.push(0, 0);
+      block.entries.push(0);
       if (lines !== '') this.#column(index).append(block, Buffer.byteLength(lines), lines);
     });
     return block;
@@ -362,23 +366,34 @@ function writePage(out: ExpositionText, page: Page, entries: number, clock: numb
   if (runEnd >= 0) out.appendBytes(bytes, runStart, runEnd);
 }
 
-/** One family per entry of the table, each over `groups` of (formatted base labels, source[, stamp]). */
+/**
+ * One family per entry of the table. With `groups` (formatted base labels, source[,
+ * stamp]), each group's block is made current first and blocks of no group are dropped;
+ * without, the blocks are written as they are, kept current by whoever renders them as
+ * sources change (the collector, as results are recorded).
+ */
 export async function writeBlocks<T>(
   out: ExpositionText,
   blocks: ResultBlocks<T>,
   series: SeriesTable<T>,
   help: (def: MetricDef) => string,
-  groups: ReadonlyArray<readonly [string, T, unknown?]>,
+  groups: Iterable<readonly [string, T, unknown?]> | undefined,
   type: MetricType = 'gauge',
 ): Promise<void> {
-  // Every block is made current first, in slices: 10,000 stale blocks rendered in one
-  // go, as after a reload or a round of new results, held the event loop ~250 ms. Every
-  // family is then written from the lines current at one moment (the view), so a result
-  // recorded mid-scrape shows in all of them from the next scrape, not in some of them
-  // in this one.
-  await out.each(groups, ([base, source, stamp]) => blocks.of(base, source, stamp));
-  // Blocks of sources not among the groups (a late result of a job gone from the config): the view would write them.
-  if (blocks.size > groups.length) blocks.retain(new Set(groups.map(([base]) => base)));
+  // In slices: 10,000 stale blocks rendered in one go, as after a reload, held the event
+  // loop ~250 ms. Groups are read as the slices reach them, so a source is not older than
+  // what a result recorded meanwhile rendered.
+  if (groups !== undefined) {
+    const bases: string[] = [];
+    await out.each(groups, ([base, source, stamp]) => {
+      bases.push(base);
+      blocks.of(base, source, stamp);
+    });
+    // Blocks of sources not among the groups (a late result of a job gone from the config): the view would write them.
+    if (blocks.size > bases.length) blocks.retain(new Set(bases));
+  }
+  // Every family is written from the lines current at one moment, so a result recorded
+  // mid-scrape shows in all of them from the next scrape, not in some of them in this one.
   const view = blocks.view();
   try {
     for (const [index, [def]] of series.entries()) {

@@ -129,13 +129,14 @@ export function writeIntervals(
 
 /**
  * One gauge family per entry of `series`, each over `groups` of (formatted base labels,
- * result). Pass the same `blocks` across scrapes to reuse what earlier ones rendered.
+ * result), or over the blocks as they are (see writeBlocks). Pass the same `blocks`
+ * across scrapes to reuse what earlier ones rendered.
  */
 export function writeGauges(
   out: ExpositionText,
   series: SeriesTable,
   subject: Subject,
-  groups: ReadonlyArray<readonly [string, ProbeResult]>,
+  groups: Iterable<readonly [string, ProbeResult]> | undefined,
   blocks: ResultBlocks = new ResultBlocks(series),
 ): Promise<void> {
   return writeBlocks(out, blocks, series, (def) => def.help(subject), groups);

@@ -44,6 +44,8 @@ export interface RecordOutcome {
 export interface ResultStoreListener {
   /** Called after every `record`, with the result just stored. */
   recorded?(job: ProbeJob, result: ProbeResult): void;
+  /** Called after every `recordSkipped`. */
+  skipped?(job: ProbeJob): void;
   /** Called after `retain` with the jobs kept and the keys dropped. */
   retained?(jobs: readonly ProbeJob[], removedKeys: readonly string[]): void;
 }
@@ -99,6 +101,7 @@ export class ResultStore {
     const entry = this.#entry(job);
     entry.skippedTotal += 1;
     entry.version += 1;
+    for (const listener of this.#listeners) listener.skipped?.(job);
   }
 
   /**

@@ -248,6 +248,24 @@ describe('/metrics collector', () => {
     assert.equal(value(samples, 'imap_probe_phase_latency_seconds_count', { target: 'courier', phase: 'connect' }), 2);
   });
 
+  it('between two scrapes of one config, shows what was recorded and skipped meanwhile, the target from the run that ended last', async () => {
+    const a = job('courier', 'a');
+    const b = job('courier', 'b');
+    const { results, scrape } = setup([a, b]);
+    const first = (await scrape()).samples;
+    assert.equal(value(first, 'imap_probes_total', { target: 'courier', account: 'b' }), 0);
+    // Two accounts' runs overlap: the one that ended last is recorded first.
+    results.record(a, passingStarttls(a, 1_760_000_001_000));
+    results.record(b, tlsExpired(b, 1_760_000_000_000));
+    results.recordSkipped(a);
+    const { samples } = await scrape();
+    assert.equal(value(samples, 'imap_tls_cert_not_after_timestamp_seconds', { target: 'courier' }), 1_790_000_000, 'a’s certificate: its run ended later');
+    assert.equal(select(samples, 'imap_server_capability', { target: 'courier' }).length, 5);
+    assert.equal(value(samples, 'imap_probe_skipped_total', { target: 'courier', account: 'a' }), 1);
+    assert.equal(value(samples, 'imap_probes_total', { target: 'courier', account: 'b' }), 1);
+    assert.equal(value(samples, 'imap_probe_success', { target: 'courier', account: 'b' }), 0);
+  });
+
   it('a removed job vanishes from the next scrape, histogram included; kept counters are untouched', async () => {
     const kept = job('courier', 'probe-user');
     const gone = job('dovecot', 'probe-user');
