@@ -298,7 +298,7 @@ export class ResultBlocks<T = ProbeResult> {
 
   /**
    * What a scrape begun now writes: the lines current now, in all families, whatever is
-   * rendered or dropped while it writes. Give it back with `done`.
+   * rendered or dropped while it writes. Call `done` once it is written.
    */
   view(): TableView {
     const clock = this.#memory.scrapeStarted();
@@ -306,7 +306,7 @@ export class ResultBlocks<T = ProbeResult> {
   }
 
   /** A scrape is done with its view: the pages let go since it began may be reused once no other scrape runs. */
-  done(_view: TableView): void {
+  done(): void {
     this.#memory.scrapeEnded();
   }
 
@@ -401,6 +401,6 @@ export async function writeBlocks<T>(
       await blocks.writeColumn(out, index, view);
     }
   } finally {
-    blocks.done(view);
+    blocks.done();
   }
 }
