@@ -39,3 +39,43 @@ export function crc32InJs(data: Uint8Array, previous = 0): number {
 const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 export const crc32: Crc32 = native ? (data, previous = 0) => native(data, previous) : crc32InJs;
+
+const POLYNOMIAL = 0xedb88320;
+
+/** a(x) · b(x) modulo the CRC-32 polynomial, bit-reflected as the CRC is (zlib's multmodp). */
+function multiplyModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLYNOMIAL : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, k = 0 … 31. */
+const X_2N = ((): Uint32Array => {
+  const table = new Uint32Array(32);
+  let p = 0x40000000; // x^1
+  table[0] = p;
+  for (let k = 1; k < 32; k += 1) table[k] = p = multiplyModP(p, p);
+  return table;
+})();
+
+/**
+ * The CRC-32 of A followed by B, from A's CRC, B's and B's length (zlib's
+ * crc32_combine): what lets a gzip stream be put together from pieces compressed earlier.
+ */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  // x^(8 · lengthB) modulo the polynomial, from the squares in the table.
+  let shift = 0x80000000; // x^0
+  let k = 3;
+  for (let n = lengthB; n > 0; n = Math.floor(n / 2), k += 1) {
+    if (n % 2 === 1) shift = multiplyModP(X_2N[k % 32] as number, shift);
+  }
+  return (multiplyModP(shift, crcA >>> 0) ^ crcB) >>> 0;
+}

@@ -1,5 +1,5 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { CHUNK_BYTES, type ChunkSink } from '../metrics/exposition.js';
+import { CHUNK_BYTES, type ChunkSink, type DeflateSink, type Deflated } from '../metrics/exposition.js';
 import type { FromGzip, OpenStream, ToGzip } from './gzip-thread.js';
 
 /** Chunks handed to the thread and not yet back: enough to keep it busy, few enough to bound memory (64 KiB each). */
@@ -22,6 +22,8 @@ function copyOf(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
 
 /** A sink that gzips what it is given into another; `finish` ends the stream. */
 export interface GzipSink extends ChunkSink {
+  /** Takes segments to compress on their own and pieces compressed earlier, in order with the chunks. */
+  readonly deflate: DeflateSink;
   /** Ends the gzip stream; resolves once its last bytes went to the inner sink. */
   finish(): Promise<void>;
   /** Gives up (the scraper left, or the render failed): nothing more is written. */
@@ -52,7 +54,7 @@ export class BackgroundGzip {
     const { port1, port2 } = new MessageChannel();
     const open: OpenStream = { port: port2, level: this.#level };
     this.#thread().postMessage(open, [port2]);
-    return new PortGzipSink(port1, inner, this.#open);
+    return new PortGzipSink(port1, inner, this.#open, this.#level);
   }
 
   #thread(): Worker {
@@ -70,8 +72,12 @@ export class BackgroundGzip {
   }
 }
 
-class PortGzipSink implements GzipSink {
+class PortGzipSink implements GzipSink, DeflateSink {
+  readonly deflate: DeflateSink = this;
+  readonly level: number;
   readonly #port: MessagePort;
+  /** Who keeps each segment in flight once it comes back compressed, in the order sent. */
+  readonly #keepers: ((piece: Deflated) => void)[] = [];
   readonly #inner: ChunkSink;
   readonly #registry: Set<(error: Error) => void>;
   #inFlight = 0;
@@ -82,7 +88,8 @@ class PortGzipSink implements GzipSink {
   #finished: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   readonly #onFail = (error: Error): void => this.#fail(error);
 
-  constructor(port: MessagePort, inner: ChunkSink, registry: Set<(error: Error) => void>) {
+  constructor(port: MessagePort, inner: ChunkSink, registry: Set<(error: Error) => void>, level: number) {
+    this.level = level;
     this.#port = port;
     this.#inner = inner;
     this.#registry = registry;
@@ -97,6 +104,25 @@ class PortGzipSink implements GzipSink {
     release?.();
     const message: ToGzip = { chunk: copy };
     this.#port.postMessage(message, [copy.buffer]);
+    this.#inFlight += 1;
+    return this.#ready();
+  }
+
+  writeSegment(text: Uint8Array, keep: (piece: Deflated) => void): boolean {
+    this.#check();
+    const copy = copyOf(text);
+    const message: ToGzip = { chunk: copy, keep: true };
+    this.#port.postMessage(message, [copy.buffer]);
+    this.#keepers.push(keep);
+    this.#inFlight += 1;
+    return this.#ready();
+  }
+
+  writeDeflated({ data, crc, length }: Deflated): boolean {
+    this.#check();
+    // Cloned: the piece stays kept for later scrapes.
+    const message: ToGzip = { deflated: data, crc, length };
+    this.#port.postMessage(message);
     this.#inFlight += 1;
     return this.#ready();
   }
@@ -127,10 +153,15 @@ class PortGzipSink implements GzipSink {
     if (this.#done) throw new Error('the gzip stream was ended');
   }
 
-  #piece({ piece, last, spent }: FromGzip): void {
+  #piece({ piece, last, spent, kept }: FromGzip): void {
     if (spent?.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
     if (this.#done) return;
     if (!last) this.#inFlight -= 1;
+    if (kept !== undefined) {
+      // Its own memory, so that a later clone of it copies just these bytes.
+      const data = kept.from === 0 ? piece : piece.slice(kept.from);
+      this.#keepers.shift()?.({ data, level: this.level, crc: kept.crc, length: kept.length });
+    }
     try {
       if (!this.#inner.write(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)) && !last) {
         this.#innerFull = true;

@@ -7,19 +7,27 @@
  * One MessagePort per response. Each chunk is compressed on its own with a sync flush
  * (byte-aligned, never the final block), so the pieces concatenate into one deflate
  * stream; the end adds the final empty block and the gzip trailer (CRC-32, length).
+ * A chunk marked `keep` comes back with its own CRC-32 and length, for the writer to
+ * keep and send again in a later stream as `deflated`, which goes out as it is.
  */
 import { setPriority } from 'node:os';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
-import { crc32 } from './crc32.js';
+import { crc32, crc32Combine } from './crc32.js';
 
 /** What a response's port carries to this thread. */
-export type ToGzip = { chunk: Uint8Array } | { end: true };
-/** What comes back: a piece of the gzip stream; `last` with the trailer; `spent`, the chunk's memory, for the next chunk. */
+export type ToGzip = { chunk: Uint8Array; keep?: true } | { deflated: Uint8Array; crc: number; length: number } | { end: true };
+/**
+ * What comes back: a piece of the gzip stream; `last` with the trailer; `spent`, the
+ * chunk's memory, for the next chunk; `kept`, for a chunk to keep: where in the piece
+ * its deflate data starts (after the gzip header in a stream's first piece), its text's
+ * CRC-32 and length.
+ */
 export interface FromGzip {
   piece: Uint8Array;
   last?: true;
   spent?: ArrayBuffer;
+  kept?: { from: number; crc: number; length: number };
 }
 
 export interface OpenStream {
@@ -42,12 +50,13 @@ function header(level: number): Uint8Array {
 }
 
 /** Moves an exact copy of the piece (zlib's output may be a view of a larger buffer, which a clone would copy whole). */
-function send(port: MessagePort, { piece, last, spent }: FromGzip): void {
-  const exact = new Uint8Array(piece);
+function send(port: MessagePort, { piece, last, spent, kept }: FromGzip): void {
+  const exact = piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength ? piece : new Uint8Array(piece);
   const reply: FromGzip = { piece: exact };
   if (last) reply.last = last;
   if (spent) reply.spent = spent;
-  port.postMessage(reply, spent ? [exact.buffer, spent] : [exact.buffer]);
+  if (kept) reply.kept = kept;
+  port.postMessage(reply, spent ? [exact.buffer as ArrayBuffer, spent] : [exact.buffer as ArrayBuffer]);
 }
 
 function serve({ port, level }: OpenStream): void {
@@ -67,13 +76,28 @@ function serve({ port, level }: OpenStream): void {
       port.close();
       return;
     }
-    const { chunk } = message;
-    crc = crc32(chunk, crc);
-    length += chunk.length;
-    const deflated = zlib.deflateRawSync(chunk, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    // The chunk's memory goes back: the event loop's side fills it again instead of allocating.
-    send(port, { piece: started ? deflated : Buffer.concat([header(level), deflated]), spent: chunk.buffer as ArrayBuffer });
+    const first = !started;
     started = true;
+    const withHeader = (deflated: Uint8Array): Uint8Array => (first ? Buffer.concat([header(level), deflated]) : deflated);
+    if ('deflated' in message) {
+      crc = crc32Combine(crc, message.crc, message.length);
+      length += message.length;
+      send(port, { piece: withHeader(message.deflated) });
+      return;
+    }
+    const { chunk, keep } = message;
+    const deflated = zlib.deflateRawSync(chunk, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const reply: FromGzip = { piece: withHeader(deflated), spent: chunk.buffer as ArrayBuffer };
+    if (keep) {
+      const own = crc32(chunk);
+      crc = crc32Combine(crc, own, chunk.length);
+      reply.kept = { from: first ? header(level).length : 0, crc: own, length: chunk.length };
+    } else {
+      crc = crc32(chunk, crc);
+    }
+    length += chunk.length;
+    // The chunk's memory goes back (`spent`): the event loop's side fills it again instead of allocating.
+    send(port, reply);
   });
 }
 

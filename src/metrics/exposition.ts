@@ -67,8 +67,37 @@ export function familyHeader(name: string, help: string, type: MetricType): stri
   return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
 }
 
+/**
+ * Text compressed earlier, on its own: raw deflate from a fresh start, sync-flushed
+ * (byte-aligned, not the final block), so it can stand anywhere in a deflate stream.
+ */
+export interface Deflated {
+  readonly data: Uint8Array;
+  /** The zlib level it was compressed at. */
+  readonly level: number;
+  /** CRC-32 and length of the text it stands for. */
+  readonly crc: number;
+  readonly length: number;
+}
+
+/** Where a segment of pre-rendered text keeps its compressed form between scrapes. */
+export interface SegmentCache {
+  deflated: Deflated | undefined;
+}
+
+/** What a sink that compresses also takes: text compressed earlier, and text to compress on its own and keep. */
+export interface DeflateSink {
+  readonly level: number;
+  /** Takes `piece` in place of its text; false as for write. */
+  writeDeflated(piece: Deflated): boolean;
+  /** Takes text to compress on its own and hand to `keep` once compressed (copied at once); false as for write. */
+  writeSegment(text: Uint8Array, keep: (piece: Deflated) => void): boolean;
+}
+
 /** Where the text goes, chunk by chunk. */
 export interface ChunkSink {
+  /** There when the sink compresses, for text compressed (or to be kept compressed) a segment at a time. */
+  readonly deflate?: DeflateSink;
   /**
    * Takes a chunk of UTF-8; false asks the writer to wait for `drained()` before the next.
    * `release`, when given, is for the sink to call once it no longer needs the chunk's
@@ -173,6 +202,29 @@ export class ExpositionText {
       this.#used += copied;
       from += copied;
     }
+  }
+
+  /** Whether the sink compresses (see appendSegment). */
+  get compresses(): boolean {
+    return this.#sink.deflate !== undefined;
+  }
+
+  /**
+   * Bytes `start` to `end`, a segment of pre-rendered text that is written whole or not
+   * at all: into a compressing sink as the piece `cache` kept from an earlier scrape, or
+   * compressed as a piece of its own that `cache` keeps for the next; as appendBytes
+   * into any other sink.
+   */
+  appendSegment(bytes: Buffer, start: number, end: number, cache: SegmentCache): void {
+    const deflate = this.#sink.deflate;
+    if (deflate === undefined) return this.appendBytes(bytes, start, end);
+    this.flush(); // what came before goes first
+    const kept = cache.deflated;
+    const ready =
+      kept !== undefined && kept.level === deflate.level
+        ? deflate.writeDeflated(kept)
+        : deflate.writeSegment(bytes.subarray(start, end), (piece) => (cache.deflated = piece));
+    if (!ready) this.#full = true;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ProbeResult } from '../probe/types.js';
 import type { MetricDef } from './definitions.js';
-import { CHUNK_BYTES, groupLines, type Emit, type ExpositionText, type MetricType } from './exposition.js';
+import { CHUNK_BYTES, groupLines, type Deflated, type Emit, type ExpositionText, type MetricType, type SegmentCache } from './exposition.js';
 
 /** How a per-probe metric reads one ProbeResult (see series.ts), or a family another source of a job's values. */
 export type Extract<T = ProbeResult> = (source: T, emit: Emit) => void;
@@ -33,6 +33,23 @@ interface Page {
   readonly owners: Block[];
   /** The table's clock when entry i stopped being current (CURRENT while it is): a scrape begun earlier still writes it. */
   readonly ended: number[];
+  /** The page's entries up to `open`, in segments (see Segment). */
+  readonly segments: Segment[];
+  /** The first entry of the segment being filled. */
+  open: number;
+}
+
+/**
+ * Entries `first` to `end` - 1 of a page, up to a chunk's length of lines (more only
+ * for one entry that long): what a gzipped scrape compresses as one piece while they
+ * are all current, and keeps compressed for the next scrape. A schedule replaces
+ * lines about in the order it rendered them, so a segment's entries, rendered within
+ * milliseconds of each other, stay current together for most of a probe interval.
+ */
+interface Segment extends SegmentCache {
+  readonly first: number;
+  readonly end: number;
+  deflated: Deflated | undefined;
 }
 
 /** One source's lines of every family of the table; family i's are entry entries[i] of pages[i]. */
@@ -122,6 +139,8 @@ class Column {
   /** Appends `length` bytes of UTF-8 `text` (or, with `from`, those bytes of a page) as `block`'s lines. */
   append(block: Block, length: number, text: string | undefined, from?: Page, start = 0): void {
     const page = this.#place(length);
+    const open = page.starts[page.open];
+    if (open !== undefined && page.used + length - open > CHUNK_BYTES) closeSegment(page);
     if (text !== undefined) page.bytes.write(text, page.used, 'utf8');
     else from?.bytes.copy(page.bytes, page.used, start, start + length);
     const f = this.#family;
@@ -133,6 +152,7 @@ class Column {
     page.used += length;
     page.live += length;
     this.live += length;
+    if (page.bytes.length > PAGE_BYTES) closeSegment(page); // a page of its own, full with this
   }
 
   /** `block`'s lines are no longer current (replaced or dropped). */
@@ -169,6 +189,7 @@ class Column {
       const current = this.#page;
       if (current !== undefined && current.bytes.length - current.used >= length) return current;
       if (current !== undefined) {
+        closeSegment(current);
         if (current.live === 0) this.#letGo(current);
         else this.#full.add(current);
       }
@@ -179,7 +200,7 @@ class Column {
   }
 
   #newPage(length: number): Page {
-    const page: Page = { bytes: this.#memory.take(length), used: 0, live: 0, starts: [], owners: [], ended: [] };
+    const page: Page = { bytes: this.#memory.take(length), used: 0, live: 0, starts: [], owners: [], ended: [], segments: [], open: 0 };
     this.held += page.bytes.length;
     return page;
   }
@@ -211,6 +232,14 @@ class Column {
       this.#cleaning = false;
     }
   }
+}
+
+/** The entries of `page` not yet in a segment become one (if there are any). */
+function closeSegment(page: Page): void {
+  const end = page.starts.length;
+  if (end === page.open) return;
+  page.segments.push({ first: page.open, end, deflated: undefined });
+  page.open = end;
 }
 
 /** Where entry `entry` of `page` ends: where the next one starts, or where the page is filled to. */
@@ -345,12 +374,41 @@ export class ResultBlocks<T = ProbeResult> {
   }
 }
 
-/** The entries of `page` below `entries` that were current at `clock`, those that lie next to each other as one copy. */
+/**
+ * The entries of `page` below `entries` that were current at `clock`. Into a sink that
+ * compresses, a segment whose entries all were goes as one piece (compressed already
+ * if an earlier scrape did it); the rest as they are, entries that lie next to each
+ * other as one copy.
+ */
 function writePage(out: ExpositionText, page: Page, entries: number, clock: number): void {
+  let from = 0;
+  if (out.compresses) {
+    for (const segment of page.segments) {
+      if (segment.end > entries) break; // not all there when the scrape began
+      if (!currentThroughout(page, segment, clock)) {
+        segment.deflated = undefined; // nor will it be for a later scrape
+        continue;
+      }
+      writeEntries(out, page, from, segment.first, clock);
+      out.appendSegment(page.bytes, page.starts[segment.first] as number, entryEnd(page, segment.end - 1), segment);
+      from = segment.end;
+    }
+  }
+  writeEntries(out, page, from, entries, clock);
+}
+
+/** Whether every entry of `segment` was current at `clock`. */
+function currentThroughout({ ended }: Page, { first, end }: Segment, clock: number): boolean {
+  for (let entry = first; entry < end; entry += 1) if ((ended[entry] as number) <= clock) return false;
+  return true;
+}
+
+/** Entries `from` to `to` - 1 of `page` that were current at `clock`, those that lie next to each other as one copy. */
+function writeEntries(out: ExpositionText, page: Page, from: number, to: number, clock: number): void {
   const { bytes, starts, ended } = page;
   let runStart = 0;
   let runEnd = -1;
-  for (let entry = 0; entry < entries; entry += 1) {
+  for (let entry = from; entry < to; entry += 1) {
     if ((ended[entry] as number) <= clock) continue; // no longer current when the scrape began
     const start = starts[entry] as number;
     const end = entryEnd(page, entry);

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { crc32InJs } from '../../src/http/crc32.js';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
+import { crc32, crc32Combine, crc32InJs } from '../../src/http/crc32.js';
 import { BackgroundGzip } from '../../src/http/gzip-stream.js';
-import type { ChunkSink } from '../../src/metrics/exposition.js';
+import type { ChunkSink, Deflated } from '../../src/metrics/exposition.js';
 
 /** Keeps every byte it is given. */
 class Collect implements ChunkSink {
@@ -79,6 +79,34 @@ describe('gzip on a background thread', () => {
     }
   });
 
+  it('takes segments to keep and pieces kept from an earlier stream, anywhere in a stream, first included', async () => {
+    const gzip = new BackgroundGzip(1);
+    const [one, two, three] = [text(500), Buffer.from(text(800).toString().toUpperCase()), text(300).reverse()] as [Buffer, Buffer, Buffer];
+    const kept = new Map<Buffer, Deflated>();
+    const keep = (segment: Buffer) => (piece: Deflated): void => void kept.set(segment, piece);
+    const first = new Collect();
+    const a = gzip.sink(first);
+    a.deflate.writeSegment(one, keep(one)); // the stream's first piece: after the gzip header
+    a.write(three);
+    a.deflate.writeSegment(two, keep(two));
+    await a.finish();
+    assert.deepEqual(gunzipSync(first.bytes()), Buffer.concat([one, three, two]));
+    for (const segment of [one, two]) {
+      const piece = kept.get(segment) as Deflated;
+      // Ended by an empty final block, as the stream's end ends it.
+      assert.deepEqual(inflateRawSync(Buffer.concat([piece.data, Uint8Array.of(3, 0)])), segment, 'a kept piece is the segment alone, raw deflate');
+      assert.deepEqual([piece.level, piece.crc, piece.length], [1, crc32(segment), segment.length]);
+    }
+    const second = new Collect();
+    const b = gzip.sink(second);
+    b.deflate.writeDeflated(kept.get(two) as Deflated); // first again, now as a kept piece
+    b.write(three);
+    b.deflate.writeDeflated(kept.get(one) as Deflated);
+    b.deflate.writeDeflated(kept.get(two) as Deflated);
+    await b.finish();
+    assert.deepEqual(gunzipSync(second.bytes()), Buffer.concat([two, three, one, two]), 'gunzip checks the combined CRC and the length');
+  });
+
   it('ends an empty body as a valid empty gzip stream', async () => {
     const gzipped = (await gzipChunks(new BackgroundGzip(1), [])).bytes();
     assert.equal(gunzipSync(gzipped).length, 0);
@@ -144,5 +172,13 @@ describe('crc32 in JavaScript', () => {
     const data = text(1000);
     assert.equal(crc32InJs(data.subarray(13), crc32InJs(data.subarray(0, 13))), crc32InJs(data));
     assert.equal(crc32InJs(Buffer.alloc(0)), 0);
+  });
+
+  it('combines the CRCs of two pieces into the CRC of both', () => {
+    const data = text(3000);
+    for (const cut of [0, 1, 13, 65_536, data.length - 1, data.length]) {
+      const [a, b] = [data.subarray(0, cut), data.subarray(cut)];
+      assert.equal(crc32Combine(crc32InJs(a), crc32InJs(b), b.length), crc32InJs(data), `cut at ${cut}`);
+    }
   });
 });

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
+import { BackgroundGzip } from '../../src/http/gzip-stream.js';
 import type { MetricDef } from '../../src/metrics/definitions.js';
 import { BufferSink, CHUNK_BYTES, ExpositionText, familyHeader, groupLines, type ChunkSink } from '../../src/metrics/exposition.js';
 import { PAGE_BYTES, ResultBlocks, writeBlocks, type SeriesTable } from '../../src/metrics/result-blocks.js';
@@ -185,6 +187,79 @@ describe('pre-rendered result blocks', () => {
       }
       sameText(await scrape(blocks, groups), expected(groups));
     }
+  });
+});
+
+describe('pre-rendered result blocks, gzipped', () => {
+  const gzip = new BackgroundGzip(1);
+
+  /** A gzipped scrape, gunzipped; how many segments went compressed already and how many were compressed for keeping. `during` runs whenever the sink asks to wait. */
+  async function gzipScrape(blocks: ResultBlocks<Source>, groups: Groups | undefined, during?: () => void): Promise<{ text: string; kept: number; compressed: number }> {
+    const pieces: Buffer[] = [];
+    const gzipped = gzip.sink({ write: (piece) => pieces.push(Buffer.from(piece)) > 0, drained: () => Promise.resolve() });
+    const counts = { kept: 0, compressed: 0 };
+    const sink: ChunkSink = {
+      write: (chunk, release) => gzipped.write(chunk, release) && during === undefined,
+      drained: async () => {
+        await gzipped.drained();
+        during?.();
+      },
+      deflate: {
+        level: gzipped.deflate.level,
+        writeDeflated: (piece) => (counts.kept += 1, gzipped.deflate.writeDeflated(piece) && during === undefined),
+        writeSegment: (text, keep) => (counts.compressed += 1, gzipped.deflate.writeSegment(text, keep) && during === undefined),
+      },
+    };
+    const out = new ExpositionText(sink);
+    await writeBlocks(out, blocks, TABLE, help, groups);
+    out.flush();
+    await gzipped.finish();
+    return { text: gunzipSync(Buffer.concat(pieces)).toString(), ...counts };
+  }
+
+  it('keeps what it compressed while the lines stay current, and compresses anew where one was replaced', async () => {
+    const blocks = new ResultBlocks(TABLE);
+    const groups = makeGroups(3_000);
+    const first = await gzipScrape(blocks, groups);
+    sameText(first.text, expected(groups), 'first scrape');
+    assert.equal(first.kept, 0);
+    assert.ok(first.compressed > 4, `${first.compressed} segments compressed`);
+    const again = await gzipScrape(blocks, undefined);
+    sameText(again.text, expected(groups), 'nothing changed');
+    assert.deepEqual([again.kept, again.compressed], [first.compressed, 0], 'every segment as it was kept');
+    // A quarter of the sources at a time, in the order they were rendered, as a schedule replaces results.
+    let before = again;
+    for (let round = 0; round < 6; round += 1) {
+      const quarter = groups.length / 4;
+      for (let i = (round % 4) * quarter; i < ((round % 4) + 1) * quarter; i += 1) {
+        const [base, s] = groups[i] as readonly [string, Source];
+        groups[i] = [base, { version: s.version + 1, lines: s.lines }];
+      }
+      const scraped = await gzipScrape(blocks, groups);
+      sameText(scraped.text, expected(groups), `round ${round}`);
+      const wasWhole = before.kept + before.compressed;
+      assert.ok(scraped.kept > 0 && scraped.kept < wasWhole, `round ${round}: ${scraped.kept} segments kept of ${wasWhole}`);
+      assert.ok(scraped.compressed > 0, `round ${round}: the new lines compressed`);
+      before = scraped;
+    }
+    assert.equal((await gzipScrape(blocks, undefined)).compressed, 0, 'kept again once current');
+  });
+
+  it('writes every line as it was when the scrape began, though sources change while it writes', async () => {
+    const blocks = new ResultBlocks(TABLE);
+    const groups = makeGroups(3_000);
+    await gzipScrape(blocks, groups);
+    const atStart = [...groups];
+    let turns = 0;
+    const scraped = await gzipScrape(blocks, undefined, () => {
+      turns += 1;
+      update(groups, 2, turns % 2);
+      for (const [base, s] of groups) blocks.of(base, s);
+    });
+    assert.ok(turns >= 3, `the scrape waited for the sink ${turns} times`);
+    assert.ok(scraped.kept > 0, 'segments kept from the first scrape');
+    sameText(scraped.text, expected(atStart));
+    sameText((await gzipScrape(blocks, undefined)).text, expected(groups), 'and the next scrape the changes');
   });
 });
 
