@@ -48,6 +48,7 @@ async function scrape(registry: TextRegistry, plain = false): Promise<Scrape> {
   let bytes = 0;
   const deflate: DeflateSink = {
     level: gzipped.deflate.level,
+    background: GZIP.background,
     writeDeflated: (piece) => ((bytes += piece.length), gzipped.deflate.writeDeflated(piece)),
     writeSegment: (text, keep) => ((bytes += text.length), gzipped.deflate.writeSegment(text, keep)),
   };
@@ -105,6 +106,7 @@ async function bench(jobCount: number): Promise<void> {
   const unchanged: Scrape[] = [];
   const steady: Scrape[] = [];
   const plain: Scrape[] = [];
+  const between: { wallMs: number; cpuMs: number }[] = [];
   let peakRss = 0;
   await scrape(registry); // the first scrape writes the histogram's text
   for (let run = 0; run < RUNS; run += 1) {
@@ -112,7 +114,12 @@ async function bench(jobCount: number): Promise<void> {
     unchanged.push(await scrape(registry));
     // The next quarter of the schedule: a spread schedule repeats, so it replaces results in the order it recorded them.
     const quarter = Math.ceil(order.length / 4);
+    const cpu = process.cpuUsage();
+    const start = performance.now();
     for (const i of order.slice((run % 4) * quarter, (run % 4 + 1) * quarter)) results.record(jobs[i] as ProbeJob, makeResult(jobs[i] as ProbeJob, 10 + run, i));
+    await GZIP.background.idle(); // what the gzip thread compresses as results come, between scrapes
+    const used = process.cpuUsage(cpu);
+    between.push({ wallMs: performance.now() - start, cpuMs: (used.user + used.system) / 1000 });
     steady.push(await scrape(registry));
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
@@ -124,6 +131,8 @@ async function bench(jobCount: number): Promise<void> {
   console.log(summary('no gzip       ', plain));
   console.log(summary('no new results', unchanged));
   console.log(summary('a quarter new  ', steady));
+  const m = (pick: (b: { wallMs: number; cpuMs: number }) => number): string => median(between.map(pick)).toFixed(0);
+  console.log(`  recording that quarter, and compressing what changed meanwhile: wall ${m((b) => b.wallMs)} ms, CPU of all threads ${m((b) => b.cpuMs)} ms (medians)`);
 }
 
 console.log(`node ${process.version}; /metrics streamed (registry.writeTo into gzip level 1 on the gzip thread), prom-client's process metrics included`);

@@ -1,9 +1,11 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { CHUNK_BYTES, type ChunkSink, type DeflateSink, type Deflated } from '../metrics/exposition.js';
-import type { FromGzip, OpenStream, ToGzip } from './gzip-thread.js';
+import { CHUNK_BYTES, type ChunkSink, type DeflateSink, type Deflated, type SegmentCompressor } from '../metrics/exposition.js';
+import type { Compressed, FromGzip, OpenBackground, OpenStream, ToGzip } from './gzip-thread.js';
 
 /** Chunks handed to the thread and not yet back: enough to keep it busy, few enough to bound memory (64 KiB each). */
 const MAX_IN_FLIGHT = 8;
+/** Segments waiting to be compressed between scrapes; more are left to the scrape that writes them. */
+const MAX_WAITING = 100_000;
 /**
  * Memory the thread gave back after compressing a chunk in it, for the next chunk's
  * copy. New each time, a 10,000-job scrape allocated ~50 MB outside the heap, which
@@ -42,11 +44,19 @@ export class BackgroundGzip {
   readonly #script: URL;
   #worker: Worker | undefined;
   readonly #open = new Set<(error: Error) => void>();
+  /** Compresses segments between scrapes, on the same thread. */
+  readonly background: BackgroundCompressor;
 
   /** `script`: the thread's code (tests pass one that fails). */
   constructor(level: number, script = new URL('./gzip-thread.js', import.meta.url)) {
     this.#level = level;
     this.#script = script;
+    this.background = new BackgroundCompressor(level, () => {
+      const { port1, port2 } = new MessageChannel();
+      const open: OpenBackground = { background: port2, level };
+      this.#thread().postMessage(open, [port2]);
+      return port1;
+    });
   }
 
   /** A gzip stream into `inner` (bytes in the order given). */
@@ -54,7 +64,7 @@ export class BackgroundGzip {
     const { port1, port2 } = new MessageChannel();
     const open: OpenStream = { port: port2, level: this.#level };
     this.#thread().postMessage(open, [port2]);
-    return new PortGzipSink(port1, inner, this.#open, this.#level);
+    return new PortGzipSink(port1, inner, this.#open, this.#level, this.background);
   }
 
   #thread(): Worker {
@@ -63,6 +73,7 @@ export class BackgroundGzip {
     worker.unref();
     const fail = (error: Error): void => {
       if (this.#worker === worker) this.#worker = undefined;
+      this.background.lost();
       for (const failStream of [...this.#open]) failStream(error);
     };
     worker.on('error', (error) => fail(new Error(`the gzip thread failed: ${error.message}`, { cause: error })));
@@ -72,12 +83,105 @@ export class BackgroundGzip {
   }
 }
 
+interface Waiting {
+  text: () => Uint8Array | undefined;
+  keep: (piece: Deflated) => void;
+}
+
+/**
+ * Segments compressed between scrapes, one at a time on the gzip thread: what the next
+ * gzipped scrape would otherwise compress while the scraper waits. Their texts are
+ * taken when their turn comes, a turn of the event loop after they were offered, so a
+ * segment that changes several times in one go (a probe's stages) is compressed once.
+ */
+export class BackgroundCompressor implements SegmentCompressor {
+  readonly level: number;
+  readonly #open: () => MessagePort;
+  #port: MessagePort | undefined;
+  #waiting: Waiting[] = [];
+  #next = 0;
+  /** Who keeps each segment in flight, in the order sent. */
+  #keepers: ((piece: Deflated) => void)[] = [];
+  #turnAsked = false;
+  #idle: (() => void)[] = [];
+
+  constructor(level: number, open: () => MessagePort) {
+    this.level = level;
+    this.#open = open;
+  }
+
+  later(text: () => Uint8Array | undefined, keep: (piece: Deflated) => void): void {
+    if (this.#waiting.length - this.#next >= MAX_WAITING) return;
+    this.#waiting.push({ text, keep });
+    if (this.#turnAsked) return;
+    this.#turnAsked = true;
+    setImmediate(() => {
+      this.#turnAsked = false;
+      this.#send();
+    }).unref();
+  }
+
+  /** Resolves once nothing waits or is in flight (tests, benchmarks); keeps the process alive till then. */
+  idle(): Promise<void> {
+    if (this.#keepers.length === 0 && this.#next === this.#waiting.length) return Promise.resolve();
+    const port = this.#portToThread();
+    port.ref();
+    return new Promise<void>((resolve) => this.#idle.push(resolve)).then(() => port.unref());
+  }
+
+  /** The thread died: what was in flight is lost, and the next segment opens a port on a new thread. */
+  lost(): void {
+    this.#port?.close();
+    this.#port = undefined;
+    this.#keepers = [];
+    this.#send();
+  }
+
+  #send(): void {
+    while (this.#keepers.length < MAX_IN_FLIGHT && this.#next < this.#waiting.length) {
+      const { text, keep } = this.#waiting[this.#next] as Waiting;
+      this.#next += 1;
+      const bytes = text();
+      if (bytes === undefined) continue;
+      const copy = copyOf(bytes);
+      this.#keepers.push(keep);
+      this.#portToThread().postMessage({ chunk: copy }, [copy.buffer]);
+    }
+    if (this.#next === this.#waiting.length) {
+      this.#waiting = [];
+      this.#next = 0;
+    } else if (this.#next > 4096) {
+      this.#waiting = this.#waiting.slice(this.#next);
+      this.#next = 0;
+    }
+    if (this.#keepers.length === 0 && this.#next === this.#waiting.length) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  #portToThread(): MessagePort {
+    if (this.#port !== undefined) return this.#port;
+    const port = this.#open();
+    port.on('message', ({ data, crc, length, spent }: Compressed) => {
+      if (spent.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
+      if (port !== this.#port) return;
+      this.#keepers.shift()?.({ data, level: this.level, crc, length });
+      this.#send();
+    });
+    port.unref(); // waiting for the thread keeps nothing alive
+    this.#port = port;
+    return port;
+  }
+}
+
 class PortGzipSink implements GzipSink, DeflateSink {
   readonly deflate: DeflateSink = this;
   readonly level: number;
+  readonly background: SegmentCompressor;
   readonly #port: MessagePort;
   /** Who keeps each segment in flight once it comes back compressed, in the order sent. */
   readonly #keepers: ((piece: Deflated) => void)[] = [];
+  /** Pieces compressed earlier, sent together: a histogram's target is one of ~1 KB, and a message each cost more than the bytes. */
+  #batch: Deflated[] = [];
+  #batchBytes = 0;
   readonly #inner: ChunkSink;
   readonly #registry: Set<(error: Error) => void>;
   #inFlight = 0;
@@ -88,8 +192,9 @@ class PortGzipSink implements GzipSink, DeflateSink {
   #finished: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   readonly #onFail = (error: Error): void => this.#fail(error);
 
-  constructor(port: MessagePort, inner: ChunkSink, registry: Set<(error: Error) => void>, level: number) {
+  constructor(port: MessagePort, inner: ChunkSink, registry: Set<(error: Error) => void>, level: number, background: SegmentCompressor) {
     this.level = level;
+    this.background = background;
     this.#port = port;
     this.#inner = inner;
     this.#registry = registry;
@@ -99,6 +204,7 @@ class PortGzipSink implements GzipSink, DeflateSink {
 
   write(chunk: Buffer, release?: () => void): boolean {
     this.#check();
+    this.#sendBatch();
     // A copy of just these bytes, moved rather than cloned: a chunk is a view of memory the writer fills again once released.
     const copy = copyOf(chunk);
     release?.();
@@ -110,6 +216,7 @@ class PortGzipSink implements GzipSink, DeflateSink {
 
   writeSegment(text: Uint8Array, keep: (piece: Deflated) => void): boolean {
     this.#check();
+    this.#sendBatch();
     const copy = copyOf(text);
     const message: ToGzip = { chunk: copy, keep: true };
     this.#port.postMessage(message, [copy.buffer]);
@@ -118,13 +225,22 @@ class PortGzipSink implements GzipSink, DeflateSink {
     return this.#ready();
   }
 
-  writeDeflated({ data, crc, length }: Deflated): boolean {
+  writeDeflated(piece: Deflated): boolean {
     this.#check();
-    // Cloned: the piece stays kept for later scrapes.
-    const message: ToGzip = { deflated: data, crc, length };
+    this.#batch.push(piece);
+    this.#batchBytes += piece.data.length;
+    if (this.#batchBytes >= CHUNK_BYTES) this.#sendBatch();
+    return this.#ready();
+  }
+
+  #sendBatch(): void {
+    if (this.#batch.length === 0) return;
+    // Cloned: the pieces stay kept for later scrapes.
+    const message: ToGzip = { deflated: this.#batch.map(({ data, crc, length }) => ({ data, crc, length })) };
+    this.#batch = [];
+    this.#batchBytes = 0;
     this.#port.postMessage(message);
     this.#inFlight += 1;
-    return this.#ready();
   }
 
   drained(): Promise<void> {
@@ -135,6 +251,7 @@ class PortGzipSink implements GzipSink, DeflateSink {
 
   finish(): Promise<void> {
     this.#check();
+    this.#sendBatch();
     const message: ToGzip = { end: true };
     this.#port.postMessage(message);
     return new Promise((resolve, reject) => (this.#finished = { resolve, reject }));

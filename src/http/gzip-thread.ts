@@ -8,7 +8,8 @@
  * (byte-aligned, never the final block), so the pieces concatenate into one deflate
  * stream; the end adds the final empty block and the gzip trailer (CRC-32, length).
  * A chunk marked `keep` comes back with its own CRC-32 and length, for the writer to
- * keep and send again in a later stream as `deflated`, which goes out as it is.
+ * keep and send again in a later stream as `deflated` (several at a time), which goes
+ * out as it is.
  */
 import { setPriority } from 'node:os';
 import { parentPort, type MessagePort } from 'node:worker_threads';
@@ -16,7 +17,7 @@ import * as zlib from 'node:zlib';
 import { crc32, crc32Combine } from './crc32.js';
 
 /** What a response's port carries to this thread. */
-export type ToGzip = { chunk: Uint8Array; keep?: true } | { deflated: Uint8Array; crc: number; length: number } | { end: true };
+export type ToGzip = { chunk: Uint8Array; keep?: true } | { deflated: { data: Uint8Array; crc: number; length: number }[] } | { end: true };
 /**
  * What comes back: a piece of the gzip stream; `last` with the trailer; `spent`, the
  * chunk's memory, for the next chunk; `kept`, for a chunk to keep: where in the piece
@@ -33,6 +34,19 @@ export interface FromGzip {
 export interface OpenStream {
   port: MessagePort;
   level: number;
+}
+
+/** A port for segments compressed between scrapes (gzip-stream.ts's SegmentCompressor): each chunk comes back compressed on its own. */
+export interface OpenBackground {
+  background: MessagePort;
+  level: number;
+}
+/** What comes back on it: the chunk as raw deflate, sync-flushed; its CRC-32 and length; its memory. */
+export interface Compressed {
+  data: Uint8Array;
+  crc: number;
+  length: number;
+  spent: ArrayBuffer;
 }
 
 /** nice 10: below the event loop, above nothing else the exporter runs. */
@@ -80,9 +94,12 @@ function serve({ port, level }: OpenStream): void {
     started = true;
     const withHeader = (deflated: Uint8Array): Uint8Array => (first ? Buffer.concat([header(level), deflated]) : deflated);
     if ('deflated' in message) {
-      crc = crc32Combine(crc, message.crc, message.length);
-      length += message.length;
-      send(port, { piece: withHeader(message.deflated) });
+      for (const piece of message.deflated) {
+        crc = crc32Combine(crc, piece.crc, piece.length);
+        length += piece.length;
+      }
+      const pieces = message.deflated.map(({ data }) => data);
+      send(port, { piece: withHeader(pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces)) });
       return;
     }
     const { chunk, keep } = message;
@@ -101,4 +118,13 @@ function serve({ port, level }: OpenStream): void {
   });
 }
 
-parentPort?.on('message', (open: OpenStream) => serve(open));
+function serveBackground({ background, level }: OpenBackground): void {
+  background.on('message', ({ chunk }: { chunk: Uint8Array }) => {
+    const deflated = zlib.deflateRawSync(chunk, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const data = new Uint8Array(deflated); // exact: a view of a larger buffer would be moved whole
+    const reply: Compressed = { data, crc: crc32(chunk), length: chunk.length, spent: chunk.buffer as ArrayBuffer };
+    background.postMessage(reply, [data.buffer, reply.spent]);
+  });
+}
+
+parentPort?.on('message', (open: OpenStream | OpenBackground) => ('background' in open ? serveBackground(open) : serve(open)));

@@ -85,9 +85,21 @@ export interface SegmentCache {
   deflated: Deflated | undefined;
 }
 
+/**
+ * Compresses segments between scrapes, so that a scrape finds them compressed: on the
+ * gzip thread, in turn. When a segment's turn comes, `text()` gives its text as it is
+ * then (undefined: no longer wanted, skipped), and `keep` later gets the piece.
+ */
+export interface SegmentCompressor {
+  readonly level: number;
+  later(text: () => Uint8Array | undefined, keep: (piece: Deflated) => void): void;
+}
+
 /** What a sink that compresses also takes: text compressed earlier, and text to compress on its own and keep. */
 export interface DeflateSink {
   readonly level: number;
+  /** What compresses segments for later scrapes of this kind, if anything does. */
+  readonly background?: SegmentCompressor;
   /** Takes `piece` in place of its text; false as for write. */
   writeDeflated(piece: Deflated): boolean;
   /** Takes text to compress on its own and hand to `keep` once compressed (copied at once); false as for write. */
@@ -209,21 +221,28 @@ export class ExpositionText {
     return this.#sink.deflate !== undefined;
   }
 
+  /** What compresses segments between scrapes for a sink like this one (see SegmentCompressor). */
+  get background(): SegmentCompressor | undefined {
+    return this.#sink.deflate?.background;
+  }
+
   /**
-   * Bytes `start` to `end`, a segment of pre-rendered text that is written whole or not
-   * at all: into a compressing sink as the piece `cache` kept from an earlier scrape, or
-   * compressed as a piece of its own that `cache` keeps for the next; as appendBytes
-   * into any other sink.
+   * A segment of pre-rendered text (`text()` gives it), written whole: into a
+   * compressing sink as the piece `cache` kept from earlier, or compressed as a piece of
+   * its own that `cache` keeps for the next scrape; as appendBytes into any other sink.
    */
-  appendSegment(bytes: Buffer, start: number, end: number, cache: SegmentCache): void {
+  appendSegment(cache: SegmentCache, text: () => Uint8Array): void {
     const deflate = this.#sink.deflate;
-    if (deflate === undefined) return this.appendBytes(bytes, start, end);
+    if (deflate === undefined) {
+      const bytes = text();
+      return this.appendBytes(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
     this.flush(); // what came before goes first
     const kept = cache.deflated;
     const ready =
       kept !== undefined && kept.level === deflate.level
         ? deflate.writeDeflated(kept)
-        : deflate.writeSegment(bytes.subarray(start, end), (piece) => (cache.deflated = piece));
+        : deflate.writeSegment(text(), (piece) => (cache.deflated = piece));
     if (!ready) this.#full = true;
   }
 

@@ -1,6 +1,6 @@
 import type { ProbeResult } from '../probe/types.js';
 import type { MetricDef } from './definitions.js';
-import { CHUNK_BYTES, groupLines, type Deflated, type Emit, type ExpositionText, type MetricType, type SegmentCache } from './exposition.js';
+import { CHUNK_BYTES, groupLines, type Deflated, type Emit, type ExpositionText, type MetricType, type SegmentCache, type SegmentCompressor } from './exposition.js';
 
 /** How a per-probe metric reads one ProbeResult (see series.ts), or a family another source of a job's values. */
 export type Extract<T = ProbeResult> = (source: T, emit: Emit) => void;
@@ -76,6 +76,8 @@ class Pages {
   readonly #limbo: Buffer[] = [];
   /** Pages made, not reused (tests, benchmarks). */
   made = 0;
+  /** What compresses segments as they are closed, once a gzipped scrape brought one. */
+  compressor: SegmentCompressor | undefined;
 
   take(length: number): Buffer {
     if (length <= PAGE_BYTES) {
@@ -140,7 +142,7 @@ class Column {
   append(block: Block, length: number, text: string | undefined, from?: Page, start = 0): void {
     const page = this.#place(length);
     const open = page.starts[page.open];
-    if (open !== undefined && page.used + length - open > CHUNK_BYTES) closeSegment(page);
+    if (open !== undefined && page.used + length - open > CHUNK_BYTES) this.#closeSegment(page);
     if (text !== undefined) page.bytes.write(text, page.used, 'utf8');
     else from?.bytes.copy(page.bytes, page.used, start, start + length);
     const f = this.#family;
@@ -152,7 +154,7 @@ class Column {
     page.used += length;
     page.live += length;
     this.live += length;
-    if (page.bytes.length > PAGE_BYTES) closeSegment(page); // a page of its own, full with this
+    if (page.bytes.length > PAGE_BYTES) this.#closeSegment(page); // a page of its own, full with this
   }
 
   /** `block`'s lines are no longer current (replaced or dropped). */
@@ -189,7 +191,7 @@ class Column {
       const current = this.#page;
       if (current !== undefined && current.bytes.length - current.used >= length) return current;
       if (current !== undefined) {
-        closeSegment(current);
+        this.#closeSegment(current);
         if (current.live === 0) this.#letGo(current);
         else this.#full.add(current);
       }
@@ -197,6 +199,20 @@ class Column {
       // The cleaning appends to the new page, and may fill it: look again.
       if (this.held > 2 * this.live + 2 * PAGE_BYTES) this.#cleanSparsest();
     }
+  }
+
+  /** The entries of `page` not yet in a segment become one (if there are any), compressed in the background if a compressor is there. */
+  #closeSegment(page: Page): void {
+    const end = page.starts.length;
+    if (end === page.open) return;
+    const segment: Segment = { first: page.open, end, deflated: undefined };
+    page.segments.push(segment);
+    page.open = end;
+    // Taken when its turn comes, if its lines are all still current (the page is in use then).
+    this.#memory.compressor?.later(
+      () => (currentThroughout(page, segment, CURRENT - 1) ? segmentText(page, segment) : undefined),
+      (piece) => (segment.deflated = piece),
+    );
   }
 
   #newPage(length: number): Page {
@@ -234,13 +250,6 @@ class Column {
   }
 }
 
-/** The entries of `page` not yet in a segment become one (if there are any). */
-function closeSegment(page: Page): void {
-  const end = page.starts.length;
-  if (end === page.open) return;
-  page.segments.push({ first: page.open, end, deflated: undefined });
-  page.open = end;
-}
 
 /** Where entry `entry` of `page` ends: where the next one starts, or where the page is filled to. */
 function entryEnd(page: Page, entry: number): number {
@@ -313,6 +322,11 @@ export class ResultBlocks<T = ProbeResult> {
   footprint(index: number): { held: number; live: number; pagesMade: number } {
     const { held, live } = this.#column(index);
     return { held, live, pagesMade: this.#memory.made };
+  }
+
+  /** Segments are compressed by `compressor` from now on, as they are closed (see Segment). */
+  compressWith(compressor: SegmentCompressor): void {
+    this.#memory.compressor = compressor;
   }
 
   /** The source whose lines `base` has now, if any. */
@@ -390,11 +404,16 @@ function writePage(out: ExpositionText, page: Page, entries: number, clock: numb
         continue;
       }
       writeEntries(out, page, from, segment.first, clock);
-      out.appendSegment(page.bytes, page.starts[segment.first] as number, entryEnd(page, segment.end - 1), segment);
+      out.appendSegment(segment, () => segmentText(page, segment));
       from = segment.end;
     }
   }
   writeEntries(out, page, from, entries, clock);
+}
+
+/** The lines of `segment`, a view of its page. */
+function segmentText(page: Page, { first, end }: Segment): Buffer {
+  return page.bytes.subarray(page.starts[first], entryEnd(page, end - 1));
 }
 
 /** Whether every entry of `segment` was current at `clock`. */
@@ -453,6 +472,8 @@ export async function writeBlocks<T>(
   // Every family is written from the lines current at one moment, so a result recorded
   // mid-scrape shows in all of them from the next scrape, not in some of them in this one.
   const view = blocks.view();
+  const background = out.background;
+  if (background !== undefined) blocks.compressWith(background); // scrapes are gzipped: have the next ones find the lines compressed
   try {
     for (const [index, [def]] of series.entries()) {
       out.family(def.name, help(def), type);

@@ -1,5 +1,5 @@
 import type { Stage } from '../probe/stages.js';
-import { formatValue, labelPair, type ExpositionText } from './exposition.js';
+import { formatValue, labelPair, type ExpositionText, type SegmentCache, type SegmentCompressor } from './exposition.js';
 
 interface Series {
   target: string;
@@ -20,6 +20,20 @@ interface Series {
   room: Buffer | undefined;
 }
 
+/**
+ * One target's series, in order of their first observation: what a gzipped scrape
+ * writes as one piece, compressed between scrapes after each probe of the target (its
+ * lines change with every probe of any of its accounts, so a scrape seldom finds a
+ * piece it compressed itself still current).
+ */
+interface TargetSeries {
+  readonly series: Series[];
+  /** The piece of the lines as they are now; a new one whenever they change. */
+  cache: SegmentCache;
+  /** Offered to the compressor and not yet taken. */
+  queued: boolean;
+}
+
 const EMPTY = Buffer.alloc(0);
 /** Spare bytes in a series' memory, so that its counts can grow a few digits before it needs more. */
 const ROOM_SLACK = 64;
@@ -32,6 +46,11 @@ const ROOM_SLACK = 64;
 export class StageLatencyHistogram {
   // Keyed `stage NUL target`: a stage name holds no NUL, so the key is unambiguous.
   readonly #series = new Map<string, Series>();
+  readonly #targets = new Map<string, TargetSeries>();
+  /** What compresses each target's lines after they change, once a gzipped scrape brought one. */
+  #compressor: SegmentCompressor | undefined;
+  /** Where a target's lines are put together for compression (copied from at once). */
+  #scratch = Buffer.alloc(0);
   readonly #bounds: readonly number[];
   readonly #name: string;
   readonly #help: string;
@@ -60,6 +79,7 @@ export class StageLatencyHistogram {
         room: undefined,
       };
       this.#series.set(key, series);
+      this.#targetSeries(target).series.push(series);
     }
     let bucket = 0;
     while (bucket < this.#bounds.length && seconds > (this.#bounds[bucket] as number)) bucket += 1;
@@ -68,6 +88,7 @@ export class StageLatencyHistogram {
     series.count += 1;
     // Now, between probes, not in the next scrape: after a probe interval every series has changed.
     series.text = this.#render(series);
+    this.#changed(this.#targetSeries(target));
   }
 
   /** Drops every series of a target not in `targets`, and of a phase not in `phases` when given. */
@@ -75,12 +96,76 @@ export class StageLatencyHistogram {
     for (const [key, series] of this.#series) {
       if (!targets.has(series.target) || (phases && !phases.has(series.stage))) this.#series.delete(key);
     }
+    for (const [target, group] of this.#targets) {
+      const kept = group.series.filter((series) => this.#series.has(`${series.stage}\0${target}`));
+      if (kept.length === group.series.length) continue;
+      if (kept.length === 0) {
+        this.#targets.delete(target);
+        continue;
+      }
+      group.series.splice(0, group.series.length, ...kept);
+      this.#changed(group);
+    }
   }
 
-  /** Writes the family, each series from the text its latest observation wrote. */
+  /**
+   * Writes the family, each series from the text its latest observation wrote; into a
+   * gzip stream, a target's series as one piece, compressed since they last changed if
+   * the compressor got to it.
+   */
   async writeTo(out: ExpositionText): Promise<void> {
     out.family(this.#name, this.#help, 'histogram');
-    await out.each(this.#series.values(), (series) => out.appendBytes(series.text));
+    if (!out.compresses) {
+      await out.each(this.#targets.values(), (group) => {
+        for (const series of group.series) out.appendBytes(series.text);
+      });
+      return;
+    }
+    const background = out.background;
+    if (background !== undefined && this.#compressor === undefined) {
+      this.#compressor = background; // scrapes are gzipped: have the next ones find the lines compressed
+      for (const group of this.#targets.values()) this.#changed(group);
+    }
+    await out.each(this.#targets.values(), (group) => out.appendSegment(group.cache, () => this.#textOf(group)));
+  }
+
+  #targetSeries(target: string): TargetSeries {
+    let group = this.#targets.get(target);
+    if (group === undefined) {
+      group = { series: [], cache: { deflated: undefined }, queued: false };
+      this.#targets.set(target, group);
+    }
+    return group;
+  }
+
+  /** `group`'s lines changed: a new piece, and the compressor asked for it (once, however often they change before it gets to them). */
+  #changed(group: TargetSeries): void {
+    group.cache = { deflated: undefined };
+    if (this.#compressor === undefined || group.queued) return;
+    group.queued = true;
+    let taken: SegmentCache | undefined;
+    this.#compressor.later(
+      () => {
+        group.queued = false;
+        if (this.#targets.get(group.series[0]?.target ?? '') !== group) return undefined; // dropped meanwhile
+        taken = group.cache;
+        return this.#textOf(group);
+      },
+      // Into the piece of the lines as they were when taken: if they changed since, that one is no longer written.
+      (piece) => {
+        if (taken !== undefined) taken.deflated = piece;
+      },
+    );
+  }
+
+  /** `group`'s lines as one run of bytes, valid until the next call. */
+  #textOf({ series }: TargetSeries): Buffer {
+    let length = 0;
+    for (const one of series) length += one.text.length;
+    if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * this.#scratch.length));
+    let at = 0;
+    for (const one of series) at += one.text.copy(this.#scratch, at);
+    return this.#scratch.subarray(0, length);
   }
 
   #render(series: Series): Buffer {

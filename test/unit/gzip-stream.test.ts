@@ -107,6 +107,38 @@ describe('gzip on a background thread', () => {
     assert.deepEqual(gunzipSync(second.bytes()), Buffer.concat([two, three, one, two]), 'gunzip checks the combined CRC and the length');
   });
 
+  it('compresses segments between scrapes: each text taken a turn after it was offered, and skipped when no longer wanted', async () => {
+    const gzip = new BackgroundGzip(1);
+    const segments = Array.from({ length: 40 }, (_, i) => Buffer.from(text(50 + i).toString().replace(/probe/g, `p${i}`)));
+    const kept = new Map<number, Deflated>();
+    const taken: number[] = [];
+    for (const [i, segment] of segments.entries()) {
+      gzip.background.later(
+        () => {
+          taken.push(i);
+          return i % 10 === 9 ? undefined : segment; // every tenth no longer wanted when its turn comes
+        },
+        (piece) => void kept.set(i, piece),
+      );
+    }
+    segments[0]?.fill(0x41, 0, 5); // changed in the same turn it was offered: its text as it is now
+    assert.deepEqual(taken, [], 'nothing taken in the turn it was offered');
+    await gzip.background.idle();
+    assert.deepEqual(taken, segments.map((_, i) => i), 'taken in order');
+    assert.deepEqual([...kept.keys()].sort((a, b) => a - b), segments.map((_, i) => i).filter((i) => i % 10 !== 9));
+    for (const [i, piece] of kept) {
+      const segment = segments[i] as Buffer;
+      assert.deepEqual(inflateRawSync(Buffer.concat([piece.data, Uint8Array.of(3, 0)])), segment, `segment ${i}`);
+      assert.deepEqual([piece.level, piece.crc, piece.length], [1, crc32(segment), segment.length]);
+    }
+    // Kept pieces make a stream together.
+    const body = new Collect();
+    const stream = gzip.sink(body);
+    for (const piece of kept.values()) stream.deflate.writeDeflated(piece);
+    await stream.finish();
+    assert.deepEqual(gunzipSync(body.bytes()), Buffer.concat([...kept.keys()].map((i) => segments[i] as Buffer)));
+  });
+
   it('ends an empty body as a valid empty gzip stream', async () => {
     const gzipped = (await gzipChunks(new BackgroundGzip(1), [])).bytes();
     assert.equal(gunzipSync(gzipped).length, 0);
@@ -163,6 +195,10 @@ describe('gzip on a background thread', () => {
     const dying = new BackgroundGzip(1, new URL('data:text/javascript,throw new Error("boom")'));
     await assert.rejects(gzipChunks(dying, [text(100)]), /gzip thread (failed: boom|exited)/);
     await assert.rejects(gzipChunks(dying, [text(100)]), /gzip thread/, 'a new thread for the next stream (it dies too)');
+    let kept = false;
+    dying.background.later(() => text(10), () => (kept = true));
+    await dying.background.idle(); // the segment in flight is given up with the thread, not waited for
+    assert.equal(kept, false);
   });
 });
 

@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Histogram, Registry, type Metric } from 'prom-client';
+import { constants, deflateRawSync, gunzipSync } from 'node:zlib';
+import { crc32 } from '../../src/http/crc32.js';
+import { BackgroundGzip } from '../../src/http/gzip-stream.js';
 import { createMetricsRegistry } from '../../src/metrics/collector.js';
 import {
   BufferSink,
@@ -10,6 +13,9 @@ import {
   formatValue,
   labelPair,
   TextRegistry,
+  type ChunkSink,
+  type Deflated,
+  type SegmentCompressor,
 } from '../../src/metrics/exposition.js';
 import { StageLatencyHistogram } from '../../src/metrics/stage-latency.js';
 import { STAGE_LATENCY_BUCKETS } from '../../src/metrics/definitions.js';
@@ -278,6 +284,91 @@ describe('stage latency histogram', () => {
       if (first.toString() === '') await ours.writeTo(first);
     }
     assert.match(first.toString(), /x_latency_seconds_count\{target="a",phase="login"\} 1\n/, 'text written earlier stays as it was');
+  });
+});
+
+/** A compressor that compresses when told: what is offered waits in `waiting`. */
+class HeldCompressor implements SegmentCompressor {
+  readonly level = 1;
+  readonly waiting: [() => Uint8Array | undefined, (piece: Deflated) => void][] = [];
+  later(text: () => Uint8Array | undefined, keep: (piece: Deflated) => void): void {
+    this.waiting.push([text, keep]);
+  }
+  /** Takes the text of each one waiting and compresses it; `between` runs after that, before the pieces are kept. */
+  run(between?: () => void): void {
+    const taken = this.waiting.splice(0).map(([text, keep]) => {
+      const bytes = text();
+      return [bytes && { data: deflateRawSync(bytes, { level: 1, finishFlush: constants.Z_SYNC_FLUSH }), level: 1, crc: crc32(bytes), length: bytes.length }, keep] as const;
+    });
+    between?.();
+    for (const [piece, keep] of taken) if (piece) keep(piece);
+  }
+}
+
+describe('stage latency histogram, gzipped', () => {
+  const gzip = new BackgroundGzip(1);
+
+  async function plain(histogram: StageLatencyHistogram): Promise<string> {
+    const out = new ExpositionText();
+    await histogram.writeTo(out);
+    return out.toString();
+  }
+
+  /** A gzipped scrape of `histogram`, gunzipped; how many pieces went compressed already, and how many the scrape compressed. */
+  async function gzipped(histogram: StageLatencyHistogram, background: SegmentCompressor): Promise<{ text: string; kept: number; compressed: number }> {
+    const pieces: Buffer[] = [];
+    const stream = gzip.sink({ write: (piece) => pieces.push(Buffer.from(piece)) > 0, drained: () => Promise.resolve() });
+    const counts = { kept: 0, compressed: 0 };
+    const sink: ChunkSink = {
+      write: (chunk, release) => stream.write(chunk, release),
+      drained: () => stream.drained(),
+      deflate: {
+        level: 1,
+        background,
+        writeDeflated: (piece) => (counts.kept += 1, stream.deflate.writeDeflated(piece)),
+        writeSegment: (text, keep) => (counts.compressed += 1, stream.deflate.writeSegment(text, keep)),
+      },
+    };
+    const out = new ExpositionText(sink);
+    await histogram.writeTo(out);
+    out.flush();
+    await stream.finish();
+    return { text: gunzipSync(Buffer.concat(pieces)).toString(), ...counts };
+  }
+
+  it('writes a target as one piece, compressed between scrapes once after its lines change, and kept until they change again', async () => {
+    const histogram = new StageLatencyHistogram('x_latency_seconds', 'Latency.', STAGE_LATENCY_BUCKETS);
+    for (const target of ['a', 'b', 'c']) for (const stage of ['connect', 'login'] as const) histogram.observe(target, stage, 0.1);
+    const held = new HeldCompressor();
+    let scrape = await gzipped(histogram, held);
+    assert.equal(scrape.text, await plain(histogram));
+    assert.deepEqual([scrape.kept, scrape.compressed], [0, 3], 'each target compressed by the scrape');
+    assert.equal(held.waiting.length, 3, 'the scrape brought the compressor, and each target was offered to it');
+    held.run();
+    scrape = await gzipped(histogram, held);
+    assert.equal(scrape.text, await plain(histogram));
+    assert.deepEqual([scrape.kept, scrape.compressed], [3, 0], 'all compressed between the scrapes');
+
+    histogram.observe('b', 'connect', 0.2); // a probe of b: two stages
+    histogram.observe('b', 'login', 3);
+    assert.equal(held.waiting.length, 1, 'b offered once for both');
+    scrape = await gzipped(histogram, held);
+    assert.equal(scrape.text, await plain(histogram), 'b as it is now');
+    assert.deepEqual([scrape.kept, scrape.compressed], [2, 1]);
+
+    // b changes after the compressor took its text, before the piece comes back: that piece is not b's any more.
+    held.run(() => histogram.observe('b', 'login', 0.01));
+    assert.equal(held.waiting.length, 1, 'b offered again');
+    scrape = await gzipped(histogram, held);
+    assert.equal(scrape.text, await plain(histogram), 'b with its latest observation');
+    assert.deepEqual([scrape.kept, scrape.compressed], [2, 1]);
+
+    histogram.retain(new Set(['a', 'b']), new Set(['login']));
+    held.run();
+    scrape = await gzipped(histogram, held);
+    assert.equal(scrape.text, await plain(histogram), 'c and the connect series gone');
+    assert.doesNotMatch(scrape.text, /target="c"|phase="connect"/);
+    assert.deepEqual([scrape.kept, scrape.compressed], [2, 0], 'what changed was offered again');
   });
 });
 

@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { BackgroundGzip } from '../../src/http/gzip-stream.js';
 import type { MetricDef } from '../../src/metrics/definitions.js';
-import { BufferSink, CHUNK_BYTES, ExpositionText, familyHeader, groupLines, type ChunkSink } from '../../src/metrics/exposition.js';
+import { BufferSink, CHUNK_BYTES, ExpositionText, familyHeader, groupLines, type ChunkSink, type SegmentCompressor } from '../../src/metrics/exposition.js';
 import { PAGE_BYTES, ResultBlocks, writeBlocks, type SeriesTable } from '../../src/metrics/result-blocks.js';
 
 /** A source: a version number and how many lines each family gets. */
@@ -193,8 +193,17 @@ describe('pre-rendered result blocks', () => {
 describe('pre-rendered result blocks, gzipped', () => {
   const gzip = new BackgroundGzip(1);
 
-  /** A gzipped scrape, gunzipped; how many segments went compressed already and how many were compressed for keeping. `during` runs whenever the sink asks to wait. */
-  async function gzipScrape(blocks: ResultBlocks<Source>, groups: Groups | undefined, during?: () => void): Promise<{ text: string; kept: number; compressed: number }> {
+  /**
+   * A gzipped scrape, gunzipped; how many segments went compressed already and how many
+   * were compressed for keeping. `during` runs whenever the sink asks to wait;
+   * `background` is what the scrape brings to compress segments between scrapes.
+   */
+  async function gzipScrape(
+    blocks: ResultBlocks<Source>,
+    groups: Groups | undefined,
+    during?: () => void,
+    background?: SegmentCompressor,
+  ): Promise<{ text: string; kept: number; compressed: number }> {
     const pieces: Buffer[] = [];
     const gzipped = gzip.sink({ write: (piece) => pieces.push(Buffer.from(piece)) > 0, drained: () => Promise.resolve() });
     const counts = { kept: 0, compressed: 0 };
@@ -206,6 +215,7 @@ describe('pre-rendered result blocks, gzipped', () => {
       },
       deflate: {
         level: gzipped.deflate.level,
+        ...(background ? { background } : {}), // without, nothing is compressed between scrapes
         writeDeflated: (piece) => (counts.kept += 1, gzipped.deflate.writeDeflated(piece) && during === undefined),
         writeSegment: (text, keep) => (counts.compressed += 1, gzipped.deflate.writeSegment(text, keep) && during === undefined),
       },
@@ -243,6 +253,26 @@ describe('pre-rendered result blocks, gzipped', () => {
       before = scraped;
     }
     assert.equal((await gzipScrape(blocks, undefined)).compressed, 0, 'kept again once current');
+  });
+
+  it('once a scrape brought a compressor, compresses segments as they are closed, between scrapes', async () => {
+    const blocks = new ResultBlocks(TABLE);
+    const groups = makeGroups(3_000);
+    await gzipScrape(blocks, groups, undefined, gzip.background);
+    for (let round = 0; round < 4; round += 1) {
+      const quarter = groups.length / 4;
+      for (let i = round * quarter; i < (round + 1) * quarter; i += 1) {
+        const [base, s] = groups[i] as readonly [string, Source];
+        const next = { version: s.version + 1, lines: s.lines };
+        groups[i] = [base, next];
+        blocks.of(base, next); // recorded, as the collector renders a result
+      }
+      await gzip.background.idle();
+      const scraped = await gzipScrape(blocks, undefined, undefined, gzip.background);
+      sameText(scraped.text, expected(groups), `round ${round}`);
+      assert.ok(scraped.kept > 0, `round ${round}: ${scraped.kept} kept`);
+      assert.equal(scraped.compressed, 0, `round ${round}: every segment closed since was compressed before the scrape`);
+    }
   });
 
   it('writes every line as it was when the scrape began, though sources change while it writes', async () => {
