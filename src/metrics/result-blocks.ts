@@ -41,10 +41,12 @@ interface Page {
 
 /**
  * Entries `first` to `end` - 1 of a page, up to a chunk's length of lines (more only
- * for one entry that long): what a gzipped scrape compresses as one piece while they
- * are all current, and keeps compressed for the next scrape. A schedule replaces
- * lines about in the order it rendered them, so a segment's entries, rendered within
- * milliseconds of each other, stay current together for most of a probe interval.
+ * for one entry that long): what a gzipped scrape writes as one piece while they are
+ * all current, compressed between scrapes as the segment is closed (once a gzipped
+ * scrape brought a compressor) or else by the first scrape that writes it, and kept.
+ * A schedule replaces lines about in the order it rendered them, so a segment's
+ * entries, rendered within milliseconds of each other, stay current together for most
+ * of a probe interval.
  */
 interface Segment extends SegmentCache {
   readonly first: number;

@@ -27,6 +27,7 @@ interface Series {
  * piece it compressed itself still current).
  */
 interface TargetSeries {
+  readonly target: string;
   readonly series: Series[];
   /** The piece of the lines as they are now; a new one whenever they change. */
   cache: SegmentCache;
@@ -40,8 +41,9 @@ const ROOM_SLACK = 64;
 
 /**
  * A histogram per (target, stage), written as text: what prom-client's Histogram kept,
- * without its per-sample objects at scrape time. Series appear in order of their first
- * observation and are dropped with their target, as Histogram.remove() did.
+ * without its per-sample objects at scrape time. Series appear target by target, each in
+ * order of its first observation, and are dropped with their target, as
+ * Histogram.remove() did.
  */
 export class StageLatencyHistogram {
   // Keyed `stage NUL target`: a stage name holds no NUL, so the key is unambiguous.
@@ -121,18 +123,15 @@ export class StageLatencyHistogram {
       });
       return;
     }
-    const background = out.background;
-    if (background !== undefined && this.#compressor === undefined) {
-      this.#compressor = background; // scrapes are gzipped: have the next ones find the lines compressed
-      for (const group of this.#targets.values()) this.#changed(group);
-    }
+    // Scrapes are gzipped: have the next ones find the lines compressed (this one compresses and keeps them).
+    this.#compressor ??= out.background;
     await out.each(this.#targets.values(), (group) => out.appendSegment(group.cache, () => this.#textOf(group)));
   }
 
   #targetSeries(target: string): TargetSeries {
     let group = this.#targets.get(target);
     if (group === undefined) {
-      group = { series: [], cache: { deflated: undefined }, queued: false };
+      group = { target, series: [], cache: { deflated: undefined }, queued: false };
       this.#targets.set(target, group);
     }
     return group;
@@ -147,7 +146,7 @@ export class StageLatencyHistogram {
     this.#compressor.later(
       () => {
         group.queued = false;
-        if (this.#targets.get(group.series[0]?.target ?? '') !== group) return undefined; // dropped meanwhile
+        if (this.#targets.get(group.target) !== group) return undefined; // dropped meanwhile
         taken = group.cache;
         return this.#textOf(group);
       },

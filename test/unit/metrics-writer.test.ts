@@ -343,11 +343,10 @@ describe('stage latency histogram, gzipped', () => {
     let scrape = await gzipped(histogram, held);
     assert.equal(scrape.text, await plain(histogram));
     assert.deepEqual([scrape.kept, scrape.compressed], [0, 3], 'each target compressed by the scrape');
-    assert.equal(held.waiting.length, 3, 'the scrape brought the compressor, and each target was offered to it');
-    held.run();
+    assert.equal(held.waiting.length, 0, 'the scrape brought the compressor, and kept what it compressed itself');
     scrape = await gzipped(histogram, held);
     assert.equal(scrape.text, await plain(histogram));
-    assert.deepEqual([scrape.kept, scrape.compressed], [3, 0], 'all compressed between the scrapes');
+    assert.deepEqual([scrape.kept, scrape.compressed], [3, 0], 'all kept from the first scrape');
 
     histogram.observe('b', 'connect', 0.2); // a probe of b: two stages
     histogram.observe('b', 'login', 3);
