@@ -63,6 +63,11 @@ function header(level: number): Uint8Array {
   return Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 1 ? 4 : 0, 3);
 }
 
+/** `chunk` compressed on its own (raw deflate, sync-flushed), and the CRC-32 of its text. */
+function compress(chunk: Uint8Array, level: number): { deflated: Uint8Array; crc: number } {
+  return { deflated: zlib.deflateRawSync(chunk, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH }), crc: crc32(chunk) };
+}
+
 /** Moves an exact copy of the piece (zlib's output may be a view of a larger buffer, which a clone would copy whole). */
 function send(port: MessagePort, { piece, last, spent, kept }: FromGzip): void {
   const exact = piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength ? piece : new Uint8Array(piece);
@@ -103,15 +108,10 @@ function serve({ port, level }: OpenStream): void {
       return;
     }
     const { chunk, keep } = message;
-    const deflated = zlib.deflateRawSync(chunk, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    const reply: FromGzip = { piece: withHeader(deflated), spent: chunk.buffer as ArrayBuffer };
-    if (keep) {
-      const own = crc32(chunk);
-      crc = crc32Combine(crc, own, chunk.length);
-      reply.kept = { from: first ? header(level).length : 0, crc: own, length: chunk.length };
-    } else {
-      crc = crc32(chunk, crc);
-    }
+    const own = compress(chunk, level);
+    const reply: FromGzip = { piece: withHeader(own.deflated), spent: chunk.buffer as ArrayBuffer };
+    if (keep) reply.kept = { from: first ? header(level).length : 0, crc: own.crc, length: chunk.length };
+    crc = crc32Combine(crc, own.crc, chunk.length);
     length += chunk.length;
     // The chunk's memory goes back (`spent`): the event loop's side fills it again instead of allocating.
     send(port, reply);
@@ -120,9 +120,9 @@ function serve({ port, level }: OpenStream): void {
 
 function serveBackground({ background, level }: OpenBackground): void {
   background.on('message', ({ chunk }: { chunk: Uint8Array }) => {
-    const deflated = zlib.deflateRawSync(chunk, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const { deflated, crc } = compress(chunk, level);
     const data = new Uint8Array(deflated); // exact: a view of a larger buffer would be moved whole
-    const reply: Compressed = { data, crc: crc32(chunk), length: chunk.length, spent: chunk.buffer as ArrayBuffer };
+    const reply: Compressed = { data, crc, length: chunk.length, spent: chunk.buffer as ArrayBuffer };
     background.postMessage(reply, [data.buffer, reply.spent]);
   });
 }

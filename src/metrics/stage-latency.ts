@@ -18,6 +18,8 @@ interface Series {
    * the heap per scrape at 10,000 jobs, enough to start a major garbage collection.
    */
   room: Buffer | undefined;
+  /** Its target's series (what a gzipped scrape writes as one piece). */
+  readonly group: TargetSeries;
 }
 
 /**
@@ -79,9 +81,10 @@ export class StageLatencyHistogram {
         count: 0,
         text: EMPTY,
         room: undefined,
+        group: this.#targetSeries(target),
       };
       this.#series.set(key, series);
-      this.#targetSeries(target).series.push(series);
+      series.group.series.push(series);
     }
     let bucket = 0;
     while (bucket < this.#bounds.length && seconds > (this.#bounds[bucket] as number)) bucket += 1;
@@ -90,7 +93,7 @@ export class StageLatencyHistogram {
     series.count += 1;
     // Now, between probes, not in the next scrape: after a probe interval every series has changed.
     series.text = this.#render(series);
-    this.#changed(this.#targetSeries(target));
+    this.#changed(series.group);
   }
 
   /** Drops every series of a target not in `targets`, and of a phase not in `phases` when given. */
