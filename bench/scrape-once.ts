@@ -3,7 +3,8 @@
  * (and gunzipping) 48 MiB can be given a lower CPU priority than the daemon, as a
  * Prometheus on another machine would be. Prints "ready", waits for a line on stdin,
  * scrapes as fast as the body comes, and prints one JSON line:
- * { start, end, bytes, textBytes, tail } (epoch ms; tail = the last TAIL_BYTES of the text).
+ * { start, received, end, bytes, textBytes, tail } (epoch ms: received = the body's last byte came,
+ * end = its text was all out of gunzip; tail = the last TAIL_BYTES of the text).
  *   node dist/bench/scrape-once.js URL [gzip]
  */
 import { once } from 'node:events';
@@ -23,6 +24,7 @@ process.stdout.write('ready\n');
 await once(lines, 'line');
 
 const start = epochMs();
+let received = NaN;
 const { bytes, textBytes, tail } = await new Promise<{ bytes: number; textBytes: number; tail: string }>((resolve, reject) => {
   const req = get(`${url}/metrics`, { headers: gzip ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
     let bytes = 0;
@@ -32,6 +34,8 @@ const { bytes, textBytes, tail } = await new Promise<{ bytes: number; textBytes:
     let lastBytes = 0;
     const text = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res;
     res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    // The exporter's part ends here; what gunzip still has to do is the reader's.
+    res.on('end', () => (received = epochMs()));
     text.on('data', (chunk: Buffer) => {
       textBytes += chunk.length;
       last.push(chunk);
@@ -44,5 +48,5 @@ const { bytes, textBytes, tail } = await new Promise<{ bytes: number; textBytes:
   req.setTimeout(120_000, () => req.destroy(new Error('/metrics: no answer in 120 s')));
   req.on('error', reject);
 });
-process.stdout.write(`${JSON.stringify({ start, end: epochMs(), bytes, textBytes, tail })}\n`);
+process.stdout.write(`${JSON.stringify({ start, received, end: epochMs(), bytes, textBytes, tail })}\n`);
 lines.close();
