@@ -1,6 +1,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CHUNK_BYTES, type ChunkSink, type DeflateSink, type Deflated, type SegmentCompressor } from '../metrics/exposition.js';
-import type { Compressed, FromGzip, OpenBackground, OpenStream, ToGzip } from './gzip-thread.js';
+import { crc32, crc32Combine } from './crc32.js';
+import type { Compressed, OpenCompressor, ToCompress } from './gzip-thread.js';
 
 /** Chunks handed to the thread and not yet back: enough to keep it busy, few enough to bound memory (64 KiB each). */
 const MAX_IN_FLIGHT = 8;
@@ -13,6 +14,16 @@ const MAX_WAITING = 100_000;
  */
 const spareCopies: ArrayBuffer[] = [];
 const MAX_SPARE_COPIES = 2 * MAX_IN_FLIGHT;
+/**
+ * Below this, a chunk goes into the stream as a stored (uncompressed) block, on the
+ * event loop: a family's header lines between pieces compressed earlier, where a trip
+ * to the thread and back would cost more than compressing them saves.
+ */
+const STORED_BELOW = 2048;
+/** Bytes ready to go out but waiting, in order, behind a chunk at the thread or a full inner sink, before the writer is asked to wait. */
+const MAX_QUEUED_BYTES = 1 << 20;
+/** Output buffers the inner sink gave back once it wrote them. */
+const spareOutputs: Buffer[] = [];
 
 /** A copy of `chunk` in memory of its own, which the thread is to give back; a chunk longer than the writer's (a text too long for one) gets memory of its size. */
 function copyOf(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -53,7 +64,7 @@ export class BackgroundGzip {
     this.#script = script;
     this.background = new BackgroundCompressor(level, () => {
       const { port1, port2 } = new MessageChannel();
-      const open: OpenBackground = { background: port2, level };
+      const open: OpenCompressor = { port: port2, level };
       this.#thread().postMessage(open, [port2]);
       return port1;
     });
@@ -62,7 +73,7 @@ export class BackgroundGzip {
   /** A gzip stream into `inner` (bytes in the order given). */
   sink(inner: ChunkSink): GzipSink {
     const { port1, port2 } = new MessageChannel();
-    const open: OpenStream = { port: port2, level: this.#level };
+    const open: OpenCompressor = { port: port2, level: this.#level };
     this.#thread().postMessage(open, [port2]);
     return new PortGzipSink(port1, inner, this.#open, this.#level, this.background);
   }
@@ -145,7 +156,8 @@ export class BackgroundCompressor implements SegmentCompressor {
       if (bytes === undefined) continue;
       const copy = copyOf(bytes);
       this.#keepers.push(keep);
-      this.#portToThread().postMessage({ chunk: copy }, [copy.buffer]);
+      const message: ToCompress = { chunk: copy };
+      this.#portToThread().postMessage(message, [copy.buffer]);
     }
     if (this.#next === this.#waiting.length) {
       this.#waiting = [];
@@ -172,20 +184,54 @@ export class BackgroundCompressor implements SegmentCompressor {
   }
 }
 
+/** RFC 1952 header: deflate, no name or time, XFL 4 (fastest) or 0, OS 3 (Unix). */
+function gzipHeader(level: number): Uint8Array {
+  return Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 1 ? 4 : 0, 3);
+}
+
+/** `chunk` as a stored deflate block (not final), which like a sync-flushed piece ends byte-aligned. */
+function storedBlock(chunk: Uint8Array): Uint8Array {
+  const block = Buffer.allocUnsafe(5 + chunk.length);
+  block[0] = 0; // BFINAL 0, BTYPE 00 (stored), then padding to the byte
+  block.writeUInt16LE(chunk.length, 1);
+  block.writeUInt16LE(~chunk.length & 0xffff, 3);
+  block.set(chunk, 5);
+  return block;
+}
+
+/** A piece of the stream, in its place; without data while the thread compresses it. */
+interface Piece {
+  data: Uint8Array | undefined;
+  crc: number;
+  length: number;
+}
+
+/**
+ * One gzip stream. The framing is done here, on the event loop: pieces compressed
+ * earlier go into the output as they are, and only text to compress goes to the
+ * thread (a piece that waits for it keeps its place, and what follows waits behind
+ * it). The CRC-32 of the whole is combined from each piece's, in order.
+ */
 class PortGzipSink implements GzipSink, DeflateSink {
   readonly deflate: DeflateSink = this;
   readonly level: number;
   readonly background: SegmentCompressor;
   readonly #port: MessagePort;
-  /** Who keeps each segment in flight once it comes back compressed, in the order sent. */
-  readonly #keepers: ((piece: Deflated) => void)[] = [];
-  /** Pieces compressed earlier, sent together: a histogram's target is one of ~1 KB, and a message each cost more than the bytes. */
-  #batch: Deflated[] = [];
-  #batchBytes = 0;
   readonly #inner: ChunkSink;
   readonly #registry: Set<(error: Error) => void>;
-  #inFlight = 0;
+  /** The stream's pieces not yet in the output, in order, from `#head`. */
+  #queue: Piece[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  /** Pieces at the thread, in the order sent, and who keeps each (a segment's). */
+  #atThread: { piece: Piece; keep: ((piece: Deflated) => void) | undefined }[] = [];
+  /** Output gathered for the inner sink: pieces of ~1 KB go out together. */
+  #out: Buffer;
+  #outLength = 0;
+  #crc = 0;
+  #length = 0;
   #innerFull = false;
+  #ending = false;
   #error: unknown;
   #done = false;
   #wake: (() => void) | undefined;
@@ -198,105 +244,169 @@ class PortGzipSink implements GzipSink, DeflateSink {
     this.#port = port;
     this.#inner = inner;
     this.#registry = registry;
+    this.#out = spareOutputs.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.#put(gzipHeader(level));
     registry.add(this.#onFail);
-    port.on('message', (reply: FromGzip) => this.#piece(reply));
+    port.on('message', (reply: Compressed) => this.#compressed(reply));
   }
 
   write(chunk: Buffer, release?: () => void): boolean {
     this.#check();
-    this.#sendBatch();
-    // A copy of just these bytes, moved rather than cloned: a chunk is a view of memory the writer fills again once released.
-    const copy = copyOf(chunk);
-    release?.();
-    const message: ToGzip = { chunk: copy };
-    this.#port.postMessage(message, [copy.buffer]);
-    this.#inFlight += 1;
+    if (chunk.length === 0) {
+      release?.();
+    } else if (chunk.length < STORED_BELOW) {
+      const data = storedBlock(chunk);
+      const crc = crc32(chunk);
+      release?.();
+      this.#enqueue({ data, crc, length: chunk.length });
+    } else {
+      // A copy of just these bytes, moved rather than cloned: a chunk is a view of memory the writer fills again once released.
+      const copy = copyOf(chunk);
+      release?.();
+      this.#toThread(copy, undefined);
+    }
     return this.#ready();
   }
 
   writeSegment(text: Uint8Array, keep: (piece: Deflated) => void): boolean {
     this.#check();
-    this.#sendBatch();
-    const copy = copyOf(text);
-    const message: ToGzip = { chunk: copy, keep: true };
-    this.#port.postMessage(message, [copy.buffer]);
-    this.#keepers.push(keep);
-    this.#inFlight += 1;
+    this.#toThread(copyOf(text), keep);
     return this.#ready();
   }
 
-  writeDeflated(piece: Deflated): boolean {
+  writeDeflated({ data, crc, length }: Deflated): boolean {
     this.#check();
-    this.#batch.push(piece);
-    this.#batchBytes += piece.data.length;
-    if (this.#batchBytes >= CHUNK_BYTES) this.#sendBatch();
+    // As it is: a kept piece is never written to again.
+    if (length > 0) this.#enqueue({ data, crc, length });
     return this.#ready();
-  }
-
-  #sendBatch(): void {
-    if (this.#batch.length === 0) return;
-    // Cloned: the pieces stay kept for later scrapes.
-    const message: ToGzip = { deflated: this.#batch.map(({ data, crc, length }) => ({ data, crc, length })) };
-    this.#batch = [];
-    this.#batchBytes = 0;
-    this.#port.postMessage(message);
-    this.#inFlight += 1;
   }
 
   drained(): Promise<void> {
     this.#check();
+    // The writer waits: what is gathered goes out meanwhile.
+    if (!this.#innerFull) this.#writeOut();
     if (this.#ready()) return Promise.resolve();
     return new Promise<void>((resolve) => (this.#wake = resolve)).then(() => this.#check());
   }
 
   finish(): Promise<void> {
     this.#check();
-    this.#sendBatch();
-    const message: ToGzip = { end: true };
-    this.#port.postMessage(message);
-    return new Promise((resolve, reject) => (this.#finished = { resolve, reject }));
+    this.#ending = true;
+    const finished = new Promise<void>((resolve, reject) => (this.#finished = { resolve, reject }));
+    this.#flush();
+    return finished;
   }
 
   abort(): void {
     this.#close();
   }
 
-  #ready(): boolean {
-    return this.#inFlight < MAX_IN_FLIGHT && !this.#innerFull;
+  #toThread(copy: Uint8Array<ArrayBuffer>, keep: ((piece: Deflated) => void) | undefined): void {
+    const piece: Piece = { data: undefined, crc: 0, length: copy.length };
+    this.#queue.push(piece);
+    this.#atThread.push({ piece, keep });
+    const message: ToCompress = { chunk: copy };
+    this.#port.postMessage(message, [copy.buffer]);
   }
 
-  #check(): void {
-    if (this.#error !== undefined) throw this.#error;
-    if (this.#done) throw new Error('the gzip stream was ended');
+  #enqueue(piece: Piece & { data: Uint8Array }): void {
+    this.#queue.push(piece);
+    this.#queuedBytes += piece.data.length;
+    this.#flush();
   }
 
-  #piece({ piece, last, spent, kept }: FromGzip): void {
-    if (spent?.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
+  #compressed({ data, crc, length, spent }: Compressed): void {
+    if (spent.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
     if (this.#done) return;
-    if (!last) this.#inFlight -= 1;
-    if (kept !== undefined) {
-      // Its own memory, so that a later clone of it copies just these bytes.
-      const data = kept.from === 0 ? piece : piece.slice(kept.from);
-      this.#keepers.shift()?.({ data, level: this.level, crc: kept.crc, length: kept.length });
-    }
+    const sent = this.#atThread.shift();
+    if (sent === undefined) return;
+    Object.assign(sent.piece, { data, crc, length });
+    this.#queuedBytes += data.length;
+    sent.keep?.({ data, level: this.level, crc, length });
+    this.#flush();
+  }
+
+  /** Moves the pieces that are ready, in order, into the output; ends the stream when all went. */
+  #flush(): void {
+    if (this.#done) return;
     try {
-      if (!this.#inner.write(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength)) && !last) {
-        this.#innerFull = true;
-        void this.#inner.drained().then(() => {
-          this.#innerFull = false;
-          this.#wakeIfReady();
-        });
+      while (!this.#innerFull && this.#head < this.#queue.length) {
+        const piece = this.#queue[this.#head] as Piece;
+        if (piece.data === undefined) break;
+        this.#head += 1;
+        this.#queuedBytes -= piece.data.length;
+        this.#crc = crc32Combine(this.#crc, piece.crc, piece.length);
+        this.#length += piece.length;
+        this.#put(piece.data);
+      }
+      if (this.#head === this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
+      } else if (this.#head > 4096) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      if (this.#ending && this.#queue.length === 0 && !this.#innerFull) {
+        this.#end();
+        return;
       }
     } catch (error) {
       this.#fail(error);
       return;
     }
-    if (last) {
-      this.#close();
-      this.#finished?.resolve();
-    } else {
-      this.#wakeIfReady();
+    this.#wakeIfReady();
+  }
+
+  #end(): void {
+    const trailer = Buffer.alloc(10);
+    trailer[0] = 0x03; // a final fixed-Huffman block with nothing in it
+    trailer[1] = 0x00;
+    trailer.writeUInt32LE(this.#crc >>> 0, 2);
+    trailer.writeUInt32LE(this.#length % 2 ** 32, 6);
+    this.#put(trailer);
+    this.#writeOut();
+    this.#close();
+    this.#finished?.resolve();
+  }
+
+  /** Into the output; what fills it goes to the inner sink, and a piece larger than it goes as it is. */
+  #put(data: Uint8Array): void {
+    if (this.#outLength + data.length > this.#out.length) this.#writeOut();
+    if (data.length > this.#out.length) {
+      this.#writeInner(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      return;
     }
+    this.#out.set(data, this.#outLength);
+    this.#outLength += data.length;
+  }
+
+  #writeOut(): void {
+    if (this.#outLength === 0) return;
+    const out = this.#out;
+    const length = this.#outLength;
+    this.#out = spareOutputs.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.#outLength = 0;
+    this.#writeInner(out.subarray(0, length), () => {
+      if (spareOutputs.length < MAX_SPARE_COPIES) spareOutputs.push(out);
+    });
+  }
+
+  #writeInner(bytes: Buffer, release?: () => void): void {
+    if (this.#inner.write(bytes, release) || this.#innerFull) return;
+    this.#innerFull = true;
+    void this.#inner.drained().then(() => {
+      this.#innerFull = false;
+      this.#flush();
+    });
+  }
+
+  #ready(): boolean {
+    return this.#atThread.length < MAX_IN_FLIGHT && !this.#innerFull && this.#queuedBytes < MAX_QUEUED_BYTES;
+  }
+
+  #check(): void {
+    if (this.#error !== undefined) throw this.#error;
+    if (this.#done) throw new Error('the gzip stream was ended');
   }
 
   #wakeIfReady(): void {
