@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 const TAIL_BYTES = 256 * 1024; // the exporter's own families and prom-client's come last
@@ -32,18 +33,29 @@ const { bytes, textBytes, tail } = await new Promise<{ bytes: number; textBytes:
     // The last chunks only, as they came: no copying of the body as it streams by.
     const last: Buffer[] = [];
     let lastBytes = 0;
-    const text = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res;
+    const readText = (text: Readable): void => {
+      text.on('data', (chunk: Buffer) => {
+        textBytes += chunk.length;
+        last.push(chunk);
+        lastBytes += chunk.length;
+        while (last.length > 1 && lastBytes - (last[0] as Buffer).length >= TAIL_BYTES) lastBytes -= (last.shift() as Buffer).length;
+      });
+      text.on('end', () => resolve({ bytes, textBytes, tail: Buffer.concat(last).subarray(-TAIL_BYTES).toString('utf8') }));
+      text.on('error', reject);
+    };
     res.on('data', (chunk: Buffer) => (bytes += chunk.length));
     // The exporter's part ends here; what gunzip still has to do is the reader's.
     res.on('end', () => (received = epochMs()));
-    text.on('data', (chunk: Buffer) => {
-      textBytes += chunk.length;
-      last.push(chunk);
-      lastBytes += chunk.length;
-      while (last.length > 1 && lastBytes - (last[0] as Buffer).length >= TAIL_BYTES) lastBytes -= (last.shift() as Buffer).length;
-    });
-    text.on('end', () => resolve({ bytes, textBytes, tail: Buffer.concat(last).subarray(-TAIL_BYTES).toString('utf8') }));
-    text.on('error', reject);
+    if (res.headers['content-encoding'] !== 'gzip') {
+      readText(res);
+      return;
+    }
+    // Gunzipped once the last byte came (a few MiB kept meanwhile), not as it streams: a
+    // gunzip that falls behind holds the body back, and its speed would count as the exporter's.
+    const body: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => body.push(chunk));
+    res.on('end', () => readText(Readable.from(body).pipe(createGunzip())));
+    res.on('error', reject);
   });
   req.setTimeout(120_000, () => req.destroy(new Error('/metrics: no answer in 120 s')));
   req.on('error', reject);
