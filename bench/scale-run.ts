@@ -246,7 +246,8 @@ async function run(jobs: number): Promise<void> {
     const last = scrapes.at(-1) as Scrape;
     const peak = await memory(pid);
 
-    const overlaps = (p: Poll, s: Scrape): boolean => p.sentAt + p.latencyMs > s.start && p.sentAt < s.end;
+    // Until the body's last byte: the reader's gunzip after it is no part of the exporter's scrape.
+    const overlaps = (p: Poll, s: Scrape): boolean => p.sentAt + p.latencyMs > s.start && p.sentAt < s.received;
     const during = (p: Poll, gzip?: boolean): boolean => scrapes.some((s) => (gzip === undefined || s.gzip === gzip) && overlaps(p, s));
     const table: [string, string][] = [];
     table.push(['RSS steady (after the first round, no scrape yet)', `${mib(steady.rss)} MiB`]);
