@@ -33,6 +33,39 @@ function copyOf(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
   return copy;
 }
 
+/** A first-in first-out queue whose shift does not move what is left (an array's does). */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): T | undefined {
+    if (this.#head === this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head += 1;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 4096 && 2 * this.#head > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
 /** A sink that gzips what it is given into another; `finish` ends the stream. */
 export interface GzipSink extends ChunkSink {
   /** Takes segments to compress on their own and pieces compressed earlier, in order with the chunks. */
@@ -109,8 +142,7 @@ export class BackgroundCompressor implements SegmentCompressor {
   readonly level: number;
   readonly #open: () => MessagePort;
   #port: MessagePort | undefined;
-  #waiting: Waiting[] = [];
-  #next = 0;
+  readonly #waiting = new Fifo<Waiting>();
   /** Who keeps each segment in flight, in the order sent. */
   #keepers: ((piece: Deflated) => void)[] = [];
   #turnAsked = false;
@@ -122,7 +154,7 @@ export class BackgroundCompressor implements SegmentCompressor {
   }
 
   later(text: () => Uint8Array | undefined, keep: (piece: Deflated) => void): void {
-    if (this.#waiting.length - this.#next >= MAX_WAITING) return;
+    if (this.#waiting.length >= MAX_WAITING) return;
     this.#waiting.push({ text, keep });
     if (this.#turnAsked) return;
     this.#turnAsked = true;
@@ -134,7 +166,7 @@ export class BackgroundCompressor implements SegmentCompressor {
 
   /** Resolves once nothing waits or is in flight (tests, benchmarks); keeps the process alive till then. */
   idle(): Promise<void> {
-    if (this.#keepers.length === 0 && this.#next === this.#waiting.length) return Promise.resolve();
+    if (this.#keepers.length === 0 && this.#waiting.length === 0) return Promise.resolve();
     const port = this.#portToThread();
     port.ref();
     return new Promise<void>((resolve) => this.#idle.push(resolve)).then(() => port.unref());
@@ -149,9 +181,8 @@ export class BackgroundCompressor implements SegmentCompressor {
   }
 
   #send(): void {
-    while (this.#keepers.length < MAX_IN_FLIGHT && this.#next < this.#waiting.length) {
-      const { text, keep } = this.#waiting[this.#next] as Waiting;
-      this.#next += 1;
+    while (this.#keepers.length < MAX_IN_FLIGHT && this.#waiting.length > 0) {
+      const { text, keep } = this.#waiting.shift() as Waiting;
       const bytes = text();
       if (bytes === undefined) continue;
       const copy = copyOf(bytes);
@@ -159,14 +190,7 @@ export class BackgroundCompressor implements SegmentCompressor {
       const message: ToCompress = { chunk: copy };
       this.#portToThread().postMessage(message, [copy.buffer]);
     }
-    if (this.#next === this.#waiting.length) {
-      this.#waiting = [];
-      this.#next = 0;
-    } else if (this.#next > 4096) {
-      this.#waiting = this.#waiting.slice(this.#next);
-      this.#next = 0;
-    }
-    if (this.#keepers.length === 0 && this.#next === this.#waiting.length) for (const resolve of this.#idle.splice(0)) resolve();
+    if (this.#keepers.length === 0 && this.#waiting.length === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   #portToThread(): MessagePort {
@@ -219,9 +243,8 @@ class PortGzipSink implements GzipSink, DeflateSink {
   readonly #port: MessagePort;
   readonly #inner: ChunkSink;
   readonly #registry: Set<(error: Error) => void>;
-  /** The stream's pieces not yet in the output, in order, from `#head`. */
-  #queue: Piece[] = [];
-  #head = 0;
+  /** The stream's pieces not yet in the output, in order. */
+  readonly #queue = new Fifo<Piece>();
   #queuedBytes = 0;
   /** Pieces at the thread, in the order sent, and who keeps each (a segment's). */
   #atThread: { piece: Piece; keep: ((piece: Deflated) => void) | undefined }[] = [];
@@ -330,21 +353,12 @@ class PortGzipSink implements GzipSink, DeflateSink {
   #flush(): void {
     if (this.#done) return;
     try {
-      while (!this.#innerFull && this.#head < this.#queue.length) {
-        const piece = this.#queue[this.#head] as Piece;
-        if (piece.data === undefined) break;
-        this.#head += 1;
+      for (let piece = this.#queue.peek(); !this.#innerFull && piece?.data !== undefined; piece = this.#queue.peek()) {
+        this.#queue.shift();
         this.#queuedBytes -= piece.data.length;
         this.#crc = crc32Combine(this.#crc, piece.crc, piece.length);
         this.#length += piece.length;
         this.#put(piece.data);
-      }
-      if (this.#head === this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      } else if (this.#head > 4096) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#head = 0;
       }
       if (this.#ending && this.#queue.length === 0 && !this.#innerFull) {
         this.#end();
