@@ -252,6 +252,10 @@ async function run(jobs: number): Promise<void> {
     const table: [string, string][] = [];
     table.push(['RSS steady (after the first round, no scrape yet)', `${mib(steady.rss)} MiB`]);
     table.push(['RSS highest sampled (every 0.5 s) / VmHWM peak', `${mib(Math.max(...rssSeen))} / ${mib(peak.hwm)} MiB`]);
+    const spaces = ['new', 'old', 'large_object', 'code'].map(
+      (space) => `${space} ${mib(sampleValue(last.tail, `nodejs_heap_space_size_total_bytes{space="${space}"}`) ?? NaN)}`,
+    );
+    table.push(['heap spaces after the scrapes, size (prom-client)', `${spaces.join(', ')} MiB`]);
     table.push(['heap used / external after the scrapes (prom-client)', `${mib(sampleValue(last.tail, 'nodejs_heap_size_used_bytes') ?? NaN)} / ${mib(sampleValue(last.tail, 'nodejs_external_memory_bytes') ?? NaN)} MiB`]);
     table.push(['daemon CPU between scrapes: probing / with the poller', `${probingMsPerS.toFixed(0)} / ${idleMsPerS.toFixed(0)} ms/s`]);
     for (const gzip of [false, true]) {
