@@ -42,7 +42,10 @@ LABEL org.opencontainers.image.title="imap_exporter" \
 # DNS lookups (getaddrinfo) and file reads share libuv's thread pool, 4 threads by default:
 # a few targets whose resolver hangs would stall every other probe's lookup and password read.
 # It must be set before Node starts (an ESM entry point has already started the pool).
-ENV NODE_ENV=production UV_THREADPOOL_SIZE=16
+# NODE_OPTIONS keeps the young generation at Node 20's size: Node 24 lets it grow to 128
+# MiB, which at 10,000 jobs cost ~120 MiB more RSS and bought no fewer stalls and no less
+# CPU per probe. A NODE_OPTIONS of one's own replaces it (the Kubernetes manifests set it).
+ENV NODE_ENV=production UV_THREADPOOL_SIZE=16 NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 # Only what runs: the compiled sources and production dependencies. No tests, fixtures or keys.
 COPY --from=build --chown=65532:65532 /app/package.json ./package.json
