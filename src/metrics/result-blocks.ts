@@ -29,8 +29,12 @@ interface Page {
   live: number;
   /** Entry i's lines start here and run to the next entry's start (the last one's to `used`). */
   readonly starts: number[];
-  /** The block whose lines entry i is (replaced, dropped or moved since if it ended): what is moved when the page is cleaned. */
-  readonly owners: Block[];
+  /**
+   * The block whose lines entry i is, while they are current: what is moved when the
+   * page is cleaned. Let go when they end, so that a replaced block, with its per-family
+   * arrays, is garbage at once instead of living as long as the page.
+   */
+  readonly owners: (Block | undefined)[];
   /** The table's clock when entry i stopped being current (CURRENT while it is): a scrape begun earlier still writes it. */
   readonly ended: number[];
   /** The page's entries up to `open`, in segments (see Segment). */
@@ -177,6 +181,7 @@ class Column {
 
   #end(page: Page, entry: number, length: number): void {
     page.ended[entry] = this.#memory.clock;
+    page.owners[entry] = undefined;
     page.live -= length;
     this.live -= length;
     if (page.live === 0 && page !== this.#page) this.#letGo(page);
@@ -371,11 +376,11 @@ export class ResultBlocks<T = ProbeResult> {
   }
 
   #render(base: string, source: T, stamp: unknown): Block {
-    const block: Block = { source, stamp, pages: [], entries: [] };
+    // Arrays of the exact length: grown by push, each had room for ~25 families.
+    const families = this.#series.length;
+    const block: Block = { source, stamp, pages: new Array<Page | undefined>(families).fill(undefined), entries: new Array<number>(families).fill(0) };
     this.#series.forEach(([def, extract], index) => {
       const lines = groupLines(def.name, base, source, extract);
-      block.pages.push(undefined);
-      block.entries.push(0);
       if (lines !== '') this.#column(index).append(block, Buffer.byteLength(lines), lines);
     });
     return block;
