@@ -110,6 +110,24 @@ describe('gzip on a background thread', () => {
     assert.deepEqual(gunzipSync(second.bytes()), Buffer.concat([two, small, three, one, two]), 'gunzip checks the combined CRC and the length');
   });
 
+  it('puts kept pieces and small chunks into the stream itself, without a trip to the thread', async () => {
+    const segment = text(400);
+    let piece: Deflated | undefined;
+    const keeping = new BackgroundGzip(1).sink(new Collect());
+    keeping.deflate.writeSegment(segment, (kept) => (piece = kept));
+    await keeping.finish();
+    // A thread that dies as it starts: the stream below is over before its death is known, and never needs it.
+    const noThread = new BackgroundGzip(1, new URL('data:text/javascript,throw new Error("boom")'));
+    const small = Buffer.from('# HELP imap_probe_success 1 if the probe succeeded\n');
+    const body = new Collect();
+    const stream = noThread.sink(body);
+    stream.deflate.writeDeflated(piece as Deflated);
+    stream.write(small);
+    stream.deflate.writeDeflated(piece as Deflated);
+    await stream.finish();
+    assert.deepEqual(gunzipSync(body.bytes()), Buffer.concat([segment, small, segment]));
+  });
+
   it('compresses segments between scrapes: each text taken a turn after it was offered, and skipped when no longer wanted', async () => {
     const gzip = new BackgroundGzip(1);
     const segments = Array.from({ length: 40 }, (_, i) => Buffer.from(text(50 + i).toString().replace(/probe/g, `p${i}`)));
