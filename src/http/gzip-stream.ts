@@ -33,6 +33,22 @@ function copyOf(chunk: Uint8Array): Uint8Array<ArrayBuffer> {
   return copy;
 }
 
+/**
+ * Sends a copy of just `bytes` to be compressed, moved rather than cloned: the caller's
+ * bytes are often a view of memory it fills again, and the thread gives the copy's
+ * memory back with the result (`keepSpare`).
+ */
+function sendCopy(port: MessagePort, bytes: Uint8Array): void {
+  const copy = copyOf(bytes);
+  const message: ToCompress = { chunk: copy };
+  port.postMessage(message, [copy.buffer]);
+}
+
+/** Memory the thread gave back, for a later copy. */
+function keepSpare(spent: ArrayBuffer): void {
+  if (spent.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
+}
+
 /** A first-in first-out queue whose shift does not move what is left (an array's does). */
 class Fifo<T> {
   #items: (T | undefined)[] = [];
@@ -185,10 +201,8 @@ export class BackgroundCompressor implements SegmentCompressor {
       const { text, keep } = this.#waiting.shift() as Waiting;
       const bytes = text();
       if (bytes === undefined) continue;
-      const copy = copyOf(bytes);
       this.#keepers.push(keep);
-      const message: ToCompress = { chunk: copy };
-      this.#portToThread().postMessage(message, [copy.buffer]);
+      sendCopy(this.#portToThread(), bytes);
     }
     if (this.#keepers.length === 0 && this.#waiting.length === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
@@ -197,7 +211,7 @@ export class BackgroundCompressor implements SegmentCompressor {
     if (this.#port !== undefined) return this.#port;
     const port = this.#open();
     port.on('message', ({ data, crc, length, spent }: Compressed) => {
-      if (spent.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
+      keepSpare(spent);
       if (port !== this.#port) return;
       this.#keepers.shift()?.({ data, level: this.level, crc, length });
       this.#send();
@@ -283,17 +297,15 @@ class PortGzipSink implements GzipSink, DeflateSink {
       release?.();
       this.#enqueue({ data, crc, length: chunk.length });
     } else {
-      // A copy of just these bytes, moved rather than cloned: a chunk is a view of memory the writer fills again once released.
-      const copy = copyOf(chunk);
-      release?.();
-      this.#toThread(copy, undefined);
+      this.#toThread(chunk, undefined);
+      release?.(); // copied
     }
     return this.#ready();
   }
 
   writeSegment(text: Uint8Array, keep: (piece: Deflated) => void): boolean {
     this.#check();
-    this.#toThread(copyOf(text), keep);
+    this.#toThread(text, keep);
     return this.#ready();
   }
 
@@ -324,12 +336,11 @@ class PortGzipSink implements GzipSink, DeflateSink {
     this.#close();
   }
 
-  #toThread(copy: Uint8Array<ArrayBuffer>, keep: ((piece: Deflated) => void) | undefined): void {
-    const piece: Piece = { data: undefined, crc: 0, length: copy.length };
+  #toThread(text: Uint8Array, keep: ((piece: Deflated) => void) | undefined): void {
+    const piece: Piece = { data: undefined, crc: 0, length: text.length };
     this.#queue.push(piece);
     this.#atThread.push({ piece, keep });
-    const message: ToCompress = { chunk: copy };
-    this.#port.postMessage(message, [copy.buffer]);
+    sendCopy(this.#port, text);
   }
 
   #enqueue(piece: Piece & { data: Uint8Array }): void {
@@ -339,7 +350,7 @@ class PortGzipSink implements GzipSink, DeflateSink {
   }
 
   #compressed({ data, crc, length, spent }: Compressed): void {
-    if (spent.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
+    keepSpare(spent);
     if (this.#done) return;
     const sent = this.#atThread.shift();
     if (sent === undefined) return;
