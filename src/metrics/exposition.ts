@@ -34,7 +34,7 @@ const releaseChunk = (chunk: Buffer): void => {
 };
 const freshChunk = (): Buffer => spareChunks.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
 /** The longest the render holds the event loop before probes and other requests get a turn. */
-const SLICE_MS = 8;
+export const SLICE_MS = 8;
 /** Items written between two looks at the clock (performance.now() is cheap, not free). */
 const ITEMS_PER_LOOK = 32;
 
