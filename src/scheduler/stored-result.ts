@@ -1,7 +1,11 @@
-import type { ProbeFacts, ProbeFailure, ProbeResult, StageOutcome, TranscriptEntry } from '../probe/types.js';
+import { flat } from '../flat-string.js';
+import type { ListedFolder, ProbeFacts, ProbeFailure, ProbeResult, StageOutcome, TranscriptEntry } from '../probe/types.js';
 
 /** Distinct atom lists kept for sharing; a server sending ever new ones gets its own copies beyond this. */
 const SHARED_LISTS_LIMIT = 4096;
+/** Distinct folder lists kept for sharing, and the longest shared (as JSON): a LIST of thousands of folders is kept per result. */
+const SHARED_FOLDER_LISTS_LIMIT = 1024;
+const SHARED_FOLDER_LIST_MAX_CHARS = 4096;
 
 /**
  * A result as the store keeps it until the job's next run, in a form that costs the
@@ -11,8 +15,9 @@ const SHARED_LISTS_LIMIT = 4096;
  *   someone opens the job's transcript) is packed into one JSON string, which the
  *   collector marks without looking inside, and unpacked at each read. (A buffer
  *   outside the heap cost twice the time to make: ~20 µs per result against ~11.)
- * - Capability lists and folder attributes (~90 strings per job, the same on every
- *   run of every job of a server) are shared between results, frozen.
+ * - Capability lists, folder lists and the mailbox's flags (~90 strings and ~10 objects
+ *   per job, the same on every run of every job of a server) are shared between
+ *   results, frozen.
  */
 export class StoredResult implements ProbeResult {
   declare readonly target: string;
@@ -31,6 +36,7 @@ export class StoredResult implements ProbeResult {
     const { transcript, facts, ...rest } = result;
     Object.assign(this, rest, { facts: shareLists(facts, lists) });
     // As [atMs, direction, text] triples: the field names would be a third of the bytes.
+    // Flat: on Node 20 JSON.stringify returns a rope of ~17 parts (~7 MB of headers at 10,000 jobs).
     this.#transcript = flat(JSON.stringify(transcript.map(({ atMs, direction, text }) => [atMs, direction, text])));
   }
 
@@ -41,31 +47,42 @@ export class StoredResult implements ProbeResult {
   }
 }
 
-/**
- * `text` as one run of characters: on Node 20, JSON.stringify returns a rope of the
- * parts it wrote (~17 per transcript, ~7 MB of string headers at 10,000 jobs). Reading
- * a string as a number makes V8 flatten it in place; a flat string stays as it is.
- */
-function flat(text: string): string {
-  void Number(text);
-  return text;
-}
-
 function shareLists(facts: ProbeFacts, lists: SharedLists): ProbeFacts {
   const shared: ProbeFacts = { ...facts };
   for (const key of ['capabilitiesBeforeTls', 'capabilitiesAfterTls', 'capabilities', 'capabilitiesAfterLogin'] as const) {
     const list = facts[key];
     if (list !== undefined) shared[key] = lists.share(list);
   }
-  shared.lists = facts.lists.map((l) => ({ ...l, folders: l.folders.map((f) => ({ ...f, flags: lists.share(f.flags) })) }));
+  shared.lists = facts.lists.map((l) => ({ ...l, folders: lists.shareFolders(l.folders) }));
+  const mailbox = facts.mailbox;
+  if (mailbox !== undefined) {
+    const { flags, permanentFlags } = mailbox;
+    shared.mailbox = { ...mailbox, ...(flags && { flags: lists.share(flags) }), ...(permanentFlags && { permanentFlags: lists.share(permanentFlags) }) };
+  }
   return shared;
 }
 
-/** One frozen copy of each distinct list of strings, up to a bound. */
+/** One frozen copy of each distinct list of strings, and of folders, up to a bound. */
 export class SharedLists {
   readonly #lists = new Map<string, string[]>();
+  readonly #folderLists = new Map<string, ListedFolder[]>();
 
-  constructor(readonly limit = SHARED_LISTS_LIMIT) {}
+  constructor(
+    readonly limit = SHARED_LISTS_LIMIT,
+    readonly folderListsLimit = SHARED_FOLDER_LISTS_LIMIT,
+  ) {}
+
+  /** The shared copy of a folder list equal to `folders` (frozen, down to the folders' attributes); beyond the bounds, a copy with shared attributes. */
+  shareFolders(folders: readonly ListedFolder[]): ListedFolder[] {
+    const key = JSON.stringify(folders);
+    const known = this.#folderLists.get(key);
+    if (known !== undefined) return known;
+    const copy = folders.map((folder) => ({ ...folder, flags: this.share(folder.flags) }));
+    if (this.#folderLists.size >= this.folderListsLimit || key.length > SHARED_FOLDER_LIST_MAX_CHARS) return copy;
+    const frozen = Object.freeze(copy.map((folder) => Object.freeze(folder))) as ListedFolder[];
+    this.#folderLists.set(key, frozen);
+    return frozen;
+  }
 
   /** The shared copy of a list equal to `list` (frozen), or `list` itself once the bound is reached. */
   share(list: string[]): string[] {

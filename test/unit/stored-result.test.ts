@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SharedLists, StoredResult } from '../../src/scheduler/stored-result.js';
-import type { ProbeResult } from '../../src/probe/types.js';
+import type { ListedFolder, ProbeResult } from '../../src/probe/types.js';
 
 function result(account: string, capabilities = ['IMAP4rev1', 'IDLE', 'LITERAL+']): ProbeResult {
   return {
@@ -73,6 +73,42 @@ describe('StoredResult', () => {
     const other = new StoredResult(result('carol', ['IMAP4rev1']), lists);
     assert.deepEqual(other.facts.capabilities, ['IMAP4rev1']);
     assert.notEqual(other.facts.capabilities, a.facts.capabilities);
+  });
+
+  it('shares equal folder lists and mailbox flags between results, frozen, and keeps a list of its own beyond the bounds', () => {
+    const withMailbox = (account: string, folders?: ListedFolder[]): ProbeResult => {
+      const made = result(account);
+      made.facts.mailbox = { name: 'INBOX', exists: account.length, flags: ['\\Seen', '\\Draft'], permanentFlags: ['\\Seen', '\\*'] };
+      if (folders) made.facts.lists[0]!.folders = folders;
+      return made;
+    };
+    const lists = new SharedLists(4096, 2);
+    const a = new StoredResult(withMailbox('alice'), lists);
+    const b = new StoredResult(withMailbox('bob'), lists);
+    assert.equal(a.facts.lists[0]!.folders, b.facts.lists[0]!.folders);
+    assert.equal(a.facts.mailbox!.flags, b.facts.mailbox!.flags);
+    assert.equal(a.facts.mailbox!.permanentFlags, b.facts.mailbox!.permanentFlags);
+    assert.deepEqual([a.facts.mailbox!.exists, b.facts.mailbox!.exists], [5, 3], 'the counts are each their own');
+    assert.ok(Object.isFrozen(a.facts.lists[0]!.folders) && Object.isFrozen(a.facts.lists[0]!.folders[0]));
+    assert.throws(() => (a.facts.lists[0]!.folders[0]!.name = 'changed'), TypeError);
+
+    const other = [{ name: 'Other', delimiter: '/', flags: ['\\HasNoChildren'] }];
+    const c = new StoredResult(withMailbox('carol', other), lists);
+    assert.deepEqual(c.facts.lists[0]!.folders, other);
+    assert.notEqual(c.facts.lists[0]!.folders, a.facts.lists[0]!.folders);
+    // Two lists are shared now: a third distinct one, and one too long to share, are copies of their own, attributes still shared.
+    const third = [{ name: 'Third', delimiter: '/', flags: ['\\HasNoChildren'] }];
+    const d = new StoredResult(withMailbox('dave', third), lists);
+    const e = new StoredResult(withMailbox('erin', third), lists);
+    assert.notEqual(d.facts.lists[0]!.folders, e.facts.lists[0]!.folders);
+    assert.deepEqual(d.facts.lists[0]!.folders, third);
+    assert.equal(d.facts.lists[0]!.folders[0]!.flags, c.facts.lists[0]!.folders[0]!.flags);
+    const many = Array.from({ length: 200 }, (_, i) => ({ name: `Folder ${i}`, delimiter: '/', flags: [] }));
+    const fresh = new SharedLists();
+    const f = new StoredResult(withMailbox('frank', many), fresh);
+    const g = new StoredResult(withMailbox('grace', many), fresh);
+    assert.notEqual(f.facts.lists[0]!.folders, g.facts.lists[0]!.folders, 'a long list is kept per result');
+    assert.deepEqual(g.facts.lists[0]!.folders, many);
   });
 
   it('does not change the result it was made from', () => {
