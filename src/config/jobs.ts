@@ -1,9 +1,9 @@
 /** The config as work for the scheduler: one ProbeJob per target without accounts, or per (target, account). */
 import type { AccountSpec, ProbeJob, ProbeSpec } from '../probe/types.js';
 import type { AccountConfig, Config, TargetConfig } from './schema.js';
-import { passwordReader } from './secrets.js';
+import { passwordReaders, type PasswordSource } from './secrets.js';
 
-function accountSpec(account: AccountConfig, env: NodeJS.ProcessEnv): AccountSpec {
+function accountSpec(account: AccountConfig, password: (source: PasswordSource) => () => Promise<string>): AccountSpec {
   return {
     name: account.name,
     username: account.username,
@@ -12,7 +12,7 @@ function accountSpec(account: AccountConfig, env: NodeJS.ProcessEnv): AccountSpe
     mailbox: account.mailbox,
     expect: { ...account.expect },
     list: account.list.map((entry) => ({ ...entry })),
-    password: passwordReader(account.password, env),
+    password: password(account.password),
   };
 }
 
@@ -30,6 +30,7 @@ function probeSpec(target: TargetConfig, timeoutMs: number, account?: AccountSpe
 }
 
 export function buildJobs(config: Config, env: NodeJS.ProcessEnv): ProbeJob[] {
+  const password = passwordReaders(env);
   return config.targets.flatMap((target): ProbeJob[] => {
     if (target.accounts.length === 0) {
       return [{ key: target.name, target: target.name, intervalMs: target.intervalMs, spec: probeSpec(target, target.timeoutMs) }];
@@ -39,7 +40,7 @@ export function buildJobs(config: Config, env: NodeJS.ProcessEnv): ProbeJob[] {
       target: target.name,
       account: account.name,
       intervalMs: account.intervalMs,
-      spec: probeSpec(target, account.timeoutMs, accountSpec(account, env)),
+      spec: probeSpec(target, account.timeoutMs, accountSpec(account, password)),
     }));
   });
 }

@@ -118,6 +118,25 @@ export function passwordReader(
   };
 }
 
+/**
+ * passwordReader for the accounts of one config: accounts that name the same file (or
+ * variable) share one reader, so one cache and at most one stat per recheck for all of
+ * them, and memory for one (a reader and its cache were ~1 KB per account).
+ */
+export function passwordReaders(env: NodeJS.ProcessEnv): (source: PasswordSource) => () => Promise<string> {
+  const shared = new Map<string, () => Promise<string>>();
+  return (source) => {
+    if (source.kind === 'inline') return passwordReader(source, env);
+    const key = source.kind === 'file' ? `file\0${source.path}` : `env\0${source.variable}`;
+    let reader = shared.get(key);
+    if (reader === undefined) {
+      reader = passwordReader(source, env);
+      shared.set(key, reader);
+    }
+    return reader;
+  };
+}
+
 /** Load-time check: `error` when the secret cannot be read now, `warning` when it is empty. */
 export async function checkPasswordSource(
   source: PasswordSource,

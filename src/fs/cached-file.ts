@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { flat } from '../flat-string.js';
 
 // File timestamps tick in jiffies: a same-size rewrite this soon after the last one may
 // keep the mtime, so such a file is re-read rather than trusted (git's "racily clean").
@@ -13,7 +14,7 @@ interface FileVersion {
 async function fileVersion(path: string): Promise<FileVersion> {
   const s = await stat(path, { bigint: true });
   return {
-    id: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`,
+    id: flat(`${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`), // kept per file: one string, not ten parts
     racy: Date.now() - Number(s.mtimeMs) < RACY_MS,
   };
 }

@@ -148,3 +148,30 @@ test('a password never appears in an error, a warning or the printed config', as
   assert.match(outputs[0] ?? '', /targets\[0\]\.port/);
   assert.match(outputs[8] ?? '', /^loaded/);
 });
+
+test('accounts naming the same password file or variable share one reader; the others read their own', async () => {
+  const shared = join(scratch, 'shared.password');
+  const own = join(scratch, 'own.password');
+  await writeFile(shared, 'shared-password\n');
+  await writeFile(own, 'own-password\n');
+  const path = join(scratch, 'sharing.yaml');
+  const account = (name: string, source: string): string => `      - name: ${name}\n        username: ${name}\n        ${source}\n`;
+  await writeFile(
+    path,
+    'targets:\n' +
+      `  - name: t1\n    host: h\n    accounts:\n${account('a', `password_file: ${shared}`)}${account('b', `password_file: ${own}`)}${account('c', 'password_env: SHARED_PW')}` +
+      `  - name: t2\n    host: h\n    accounts:\n${account('a', `password_file: ${shared}`)}${account('c', 'password_env: SHARED_PW')}${account('d', 'password: inline-one')}${account('e', 'password: inline-one')}`,
+  );
+  const { jobs } = await loadConfigFile(path, { env: { SHARED_PW: 'env-password' } });
+  const reader = (key: string): (() => Promise<string>) => {
+    const found = jobs.find((job) => job.key === key)?.spec.account?.password;
+    assert.ok(found, key);
+    return found;
+  };
+  assert.equal(reader('t1/a'), reader('t2/a'), 'one reader for one file');
+  assert.equal(reader('t1/c'), reader('t2/c'), 'one reader for one variable');
+  assert.notEqual(reader('t1/a'), reader('t1/b'));
+  assert.notEqual(reader('t2/d'), reader('t2/e'), 'inline passwords are each their own');
+  const read = await Promise.all(['t1/a', 't1/b', 't1/c', 't2/a', 't2/c', 't2/d', 't2/e'].map((key) => reader(key)()));
+  assert.deepEqual(read, ['shared-password', 'own-password', 'env-password', 'shared-password', 'env-password', 'inline-one', 'inline-one']);
+});
