@@ -43,12 +43,27 @@ function result(account: string, capabilities = ['IMAP4rev1', 'IDLE', 'LITERAL+'
 }
 
 /** The stored result as a plain object, its transcript read through the getter. */
-const plain = (stored: StoredResult): ProbeResult => ({ ...stored, transcript: stored.transcript });
+const plain = (stored: StoredResult): ProbeResult => ({ ...stored, stages: stored.stages, transcript: stored.transcript });
 
 describe('StoredResult', () => {
   it('reads back exactly as the result it was made from', () => {
     const original = result('alice');
     assert.deepEqual(plain(new StoredResult(original, new SharedLists())), original);
+  });
+
+  it('reads back stages with any duration, and none', () => {
+    const odd = result('alice');
+    odd.stages = [
+      { stage: 'connect', success: true, durationSeconds: 1e-7 },
+      { stage: 'greeting', success: false, durationSeconds: Number.NaN },
+      { stage: 'login', success: false, durationSeconds: Number.POSITIVE_INFINITY },
+    ];
+    assert.deepEqual(new StoredResult(odd, new SharedLists()).stages, odd.stages);
+    const none = { ...result('bob'), stages: [] };
+    assert.deepEqual(new StoredResult(none, new SharedLists()).stages, []);
+    const stored = new StoredResult(result('carol'), new SharedLists());
+    stored.stages.pop();
+    assert.equal(stored.stages.length, 2, 'each read is a fresh copy');
   });
 
   it('keeps the transcript packed: not an own field, and each read is a fresh copy', () => {
@@ -109,6 +124,21 @@ describe('StoredResult', () => {
     const g = new StoredResult(withMailbox('grace', many), fresh);
     assert.notEqual(f.facts.lists[0]!.folders, g.facts.lists[0]!.folders, 'a long list is kept per result');
     assert.deepEqual(g.facts.lists[0]!.folders, many);
+  });
+
+  it('keeps each server and client line of 16 or more characters once for all results, within its bound, and reads every transcript back whole', () => {
+    const lists = new SharedLists(4096, 1024, 3);
+    const a = new StoredResult(result('alice'), lists);
+    // Shared: the greeting, the LOGIN line and its answer; not "connected to …" (ours) nor what is shorter than 16 characters.
+    assert.equal(lists.texts, 3);
+    const b = new StoredResult(result('bob'), lists);
+    assert.equal(lists.texts, 3, 'the same lines again: nothing new kept');
+    const other = result('carol');
+    other.transcript.push({ atMs: 300, direction: 'S', text: '* BYE server shutting down "now" \\ ü' }, { atMs: 301, direction: 'S', text: '12345678901234567' });
+    const c = new StoredResult(other, lists);
+    assert.equal(lists.texts, 2, 'at the bound the kept lines are forgotten, and the new ones kept anew');
+    for (const [stored, made] of [[a, result('alice')], [b, result('bob')], [c, other]] as const) assert.deepEqual(stored.transcript, made.transcript);
+    assert.deepEqual(new StoredResult(result('dave'), lists).transcript, result('dave').transcript, 'and after that');
   });
 
   it('does not change the result it was made from', () => {
