@@ -3,7 +3,8 @@
  * its own process), the real daemon (dist/src/main.js) with N jobs (N/4 targets × 4
  * accounts, one account in eight failing at login) at a 60 s interval, and this
  * process scraping it and polling /-/healthy every 10 ms from a worker thread. After
- * the first full round of results it reports: RSS steady and peak (VmRSS, VmHWM),
+ * the first full round of results it reports: RSS steady and peak (VmRSS, VmHWM; the
+ * highest sampled during plain scrapes, gzipped ones and neither),
  * daemon CPU per second between scrapes and per scrape (utime+stime), /metrics time
  * and size plain and gzipped, the slowest /-/healthy answer during scrapes and outside
  * them, the daemon's own stall gauge, and how late scheduled probes started
@@ -208,8 +209,8 @@ async function run(jobs: number): Promise<void> {
   daemon.stdout!.pipe(log);
   daemon.stderr!.pipe(log);
   const pid = daemon.pid as number;
-  const rssSeen: number[] = [];
-  const rssTimer = setInterval(() => void memory(pid).then((m) => rssSeen.push(m.rss), () => {}), 500);
+  const rssSeen: { at: number; rss: number }[] = [];
+  const rssTimer = setInterval(() => void memory(pid).then((m) => rssSeen.push({ at: epochMs(), rss: m.rss }), () => {}), 250);
   try {
     console.log(`\n${jobs} jobs (${Math.ceil(jobs / 4)} targets × 4 accounts, plain IMAP, ${INTERVAL_S} s interval, --probe.concurrency=${CONCURRENCY}); load average ${load()}`);
     console.log(`  the IMAP server and the scraper run at nice ${HARNESS_NICE}, the daemon and the /-/healthy poller at this process's`);
@@ -226,6 +227,7 @@ async function run(jobs: number): Promise<void> {
     const latenessFirst = latenessBuckets(first.tail);
 
     await sleep(GAP_MS);
+    const steadyFrom = epochMs();
     const probingMsPerS = await cpuPerSecond(pid, QUIET_MS);
     const steady = await memory(pid);
     const poller = new Worker(fileURLToPath(new URL('./health-poller.js', import.meta.url)), { workerData: { url } });
@@ -251,7 +253,14 @@ async function run(jobs: number): Promise<void> {
     const during = (p: Poll, gzip?: boolean): boolean => scrapes.some((s) => (gzip === undefined || s.gzip === gzip) && overlaps(p, s));
     const table: [string, string][] = [];
     table.push(['RSS steady (after the first round, no scrape yet)', `${mib(steady.rss)} MiB`]);
-    table.push(['RSS highest sampled (every 0.5 s) / VmHWM peak', `${mib(Math.max(...rssSeen))} / ${mib(peak.hwm)} MiB`]);
+    table.push(['RSS highest sampled (every 0.25 s) / VmHWM peak', `${mib(Math.max(...rssSeen.map((r) => r.rss)))} / ${mib(peak.hwm)} MiB`]);
+    const highest = (seen: { at: number; rss: number }[]): string => (seen.length ? mib(Math.max(...seen.map((r) => r.rss))) : '-');
+    const inScrape = (at: number, gzip: boolean): boolean => scrapes.some((s) => s.gzip === gzip && at >= s.start && at <= s.received + 250);
+    const afterFirst = rssSeen.filter((r) => r.at >= steadyFrom);
+    table.push([
+      'RSS highest during plain / gzip scrapes / neither, from the steady point',
+      `${highest(afterFirst.filter((r) => inScrape(r.at, false)))} / ${highest(afterFirst.filter((r) => inScrape(r.at, true)))} / ${highest(afterFirst.filter((r) => !inScrape(r.at, false) && !inScrape(r.at, true)))} MiB`,
+    ]);
     const spaces = ['new', 'old', 'large_object', 'code'].map(
       (space) => `${space} ${mib(sampleValue(last.tail, `nodejs_heap_space_size_total_bytes{space="${space}"}`) ?? NaN)}`,
     );
