@@ -1,6 +1,7 @@
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import * as m from './definitions.js';
 import type { Subject } from './definitions.js';
+import { flat } from '../flat-string.js';
 import { labelPair, type Emit, type ExpositionText } from './exposition.js';
 import { ResultBlocks, writeBlocks, type Extract, type SeriesTable } from './result-blocks.js';
 import { countedQuota, emitCapabilities, emitNamespaces, emitRights, storageQuota } from './server-series.js';
@@ -108,13 +109,14 @@ function mailbox(read: (mb: NonNullable<ProbeResult['facts']['mailbox']>) => num
 }
 
 /** The formatted `target` and `account` labels of a job; `account` left out for an unauthenticated probe (see definitions.ts). */
+/** Flat: kept per job (as the key of its lines), where a rope's headers add up. */
 export function jobBase(target: string, account: string | undefined): string {
   const base = labelPair('target', target);
-  return account === undefined || account === '' ? base : `${base},${labelPair('account', account)}`;
+  return flat(account === undefined || account === '' ? base : `${base},${labelPair('account', account)}`);
 }
 
 export function targetBase(target: string): string {
-  return labelPair('target', target);
+  return flat(labelPair('target', target));
 }
 
 /** `imap_probe_interval_seconds` for each (formatted base labels, job): config, not a result, so a job has it before its first run. */
