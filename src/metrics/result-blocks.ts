@@ -31,8 +31,9 @@ interface Page {
   readonly starts: number[];
   /**
    * The block whose lines entry i is, while they are current: what is moved when the
-   * page is cleaned. Let go when they end, so that a replaced block, with its per-family
-   * arrays, is garbage at once instead of living as long as the page.
+   * page is cleaned. Let go when they end, so that a dropped block (its source gone from
+   * the config), with its per-family arrays, is garbage at once instead of living as long
+   * as the page.
    */
   readonly owners: (Block | undefined)[];
   /** The table's clock when entry i stopped being current (CURRENT while it is): a scrape begun earlier still writes it. */
@@ -62,7 +63,7 @@ interface Segment extends SegmentCache {
 interface Block {
   source: unknown;
   stamp: unknown;
-  /** Undefined for a family with no lines, and for all once the block was replaced or dropped. Changed only when the lines move (the same bytes elsewhere). */
+  /** Undefined for a family with no lines, and for all once the block was dropped. Changed when the lines move (the same bytes elsewhere) or a new source renders others. */
   readonly pages: (Page | undefined)[];
   readonly entries: number[];
 }
@@ -84,6 +85,14 @@ class Pages {
   made = 0;
   /** What compresses segments as they are closed, once a gzipped scrape brought one. */
   compressor: SegmentCompressor | undefined;
+  #scratch = Buffer.alloc(0);
+
+  /** `text` as `length` bytes of UTF-8, in memory reused by the next call. */
+  scratch(length: number, text: string): Buffer {
+    if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * this.#scratch.length, 4096));
+    this.#scratch.write(text, 0, 'utf8');
+    return this.#scratch.subarray(0, length);
+  }
 
   take(length: number): Buffer {
     if (length <= PAGE_BYTES) {
@@ -161,6 +170,17 @@ class Column {
     page.live += length;
     this.live += length;
     if (page.bytes.length > PAGE_BYTES) this.#closeSegment(page); // a page of its own, full with this
+  }
+
+  /** Whether `block`'s lines here are `length` bytes of UTF-8 that read `text`. */
+  holds(block: Block, length: number, text: string): boolean {
+    const f = this.#family;
+    const page = block.pages[f];
+    if (page === undefined) return false;
+    const entry = block.entries[f] as number;
+    const start = page.starts[entry] as number;
+    if (entryEnd(page, entry) - start !== length) return false;
+    return this.#memory.scratch(length, text).equals(page.bytes.subarray(start, start + length));
   }
 
   /** `block`'s lines are no longer current (replaced or dropped). */
@@ -308,10 +328,11 @@ export class ResultBlocks<T = ProbeResult> {
   /** The current lines of `source`, rendered now if they are not yet. */
   of(base: string, source: T, stamp?: unknown): Block {
     let block = this.#blocks.get(base);
-    if (block === undefined || block.source !== source || block.stamp !== stamp) {
-      if (block !== undefined) this.#drop(block);
+    if (block === undefined) {
       block = this.#render(base, source, stamp);
       this.#blocks.set(base, block);
+    } else if (block.source !== source || block.stamp !== stamp) {
+      this.#rerender(block, base, source, stamp);
     }
     return block;
   }
@@ -384,6 +405,26 @@ export class ResultBlocks<T = ProbeResult> {
       if (lines !== '') this.#column(index).append(block, Buffer.byteLength(lines), lines);
     });
     return block;
+  }
+
+  /**
+   * `block`'s lines from a new source, family by family: lines that came out the same stay
+   * where they are, current, with their compressed segment (a target's TLS and capability
+   * lines, the same in each of its accounts' results, were rewritten four times per
+   * interval: half of what the target table's pages held was such copies).
+   */
+  #rerender(block: Block, base: string, source: T, stamp: unknown): void {
+    block.source = source;
+    block.stamp = stamp;
+    this.#series.forEach(([def, extract], index) => {
+      const lines = groupLines(def.name, base, source, extract);
+      const column = this.#column(index);
+      const length = lines === '' ? 0 : Buffer.byteLength(lines);
+      if (length > 0 && column.holds(block, length, lines)) return;
+      column.release(block);
+      block.pages[index] = undefined;
+      if (length > 0) column.append(block, length, lines);
+    });
   }
 
   #drop(block: Block): void {

@@ -188,6 +188,30 @@ describe('pre-rendered result blocks', () => {
       sameText(await scrape(blocks, groups), expected(groups));
     }
   });
+  it('leaves lines that a new source renders the same where they are, and replaces only those that differ', async () => {
+    const blocks = new ResultBlocks(TABLE);
+    const groups = makeGroups(3_000);
+    await scrape(blocks, groups);
+    const before = [0, 1, 2].map((family) => blocks.footprint(family));
+    // New sources, equal to the old ones: twenty times every source's lines, ~60 pages' worth, if they were appended again.
+    for (let round = 0; round < 20; round += 1) {
+      for (const [index, [base, s]] of groups.entries()) groups[index] = [base, { ...s }];
+      sameText(await scrape(blocks, groups), expected(groups), `round ${round}`);
+    }
+    assert.deepEqual([0, 1, 2].map((family) => blocks.footprint(family)), before, 'no line appended, no page made');
+    // Another count of lines, the same version: only the family whose lines changed is written anew.
+    for (const [index, [base, s]] of groups.entries()) groups[index] = [base, { ...s, lines: s.lines + 1 }];
+    sameText(await scrape(blocks, groups), expected(groups));
+    const heldAndLive = (family: number): [number, number] => [blocks.footprint(family).held, blocks.footprint(family).live];
+    assert.deepEqual([heldAndLive(0), heldAndLive(2)], [[before[0]?.held, before[0]?.live], [before[2]?.held, before[2]?.live]], 'the other families as they were');
+    assert.ok(blocks.footprint(1).live > (before[1]?.live ?? Infinity), 'the changed family holds the longer lines');
+    // A family a source no longer has lines in, and then has again.
+    for (const [index, [base, s]] of groups.entries()) groups[index] = [base, { ...s, version: s.version + 1 }];
+    sameText(await scrape(blocks, groups), expected(groups), 'odd versions: no t_even lines');
+    assert.equal(blocks.footprint(2).live, 0);
+    for (const [index, [base, s]] of groups.entries()) groups[index] = [base, { ...s, version: s.version + 1 }];
+    sameText(await scrape(blocks, groups), expected(groups), 'even again');
+  });
 });
 
 describe('pre-rendered result blocks, gzipped', () => {
