@@ -4,6 +4,7 @@ import { runConfigCheck } from './cli/config-check.js';
 import { DAEMON_USAGE, FlagError, parseDaemonFlags } from './cli/flags.js';
 import { runHealthcheck } from './cli/healthcheck.js';
 import { runDaemon } from './daemon.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 
@@ -41,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  limitHeapGrowth();
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception: this is a bug, please report it');
     process.exit(1);
