@@ -14,7 +14,8 @@
  * deployment runs beside neither; --harness-nice=0 runs them as equals.
  *   node dist/bench/scale-run.js [10000,20000] [--scrapes=3] [--concurrency=256] [--harness-nice=10]
  * SCALE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the daemon's node,
- * SCALE_DAEMON_ARGS (e.g. "--runtime.v8-threads-nice=0") to the daemon.
+ * SCALE_DAEMON_ARGS (e.g. "--log.level=info") to the daemon. The daemon sets V8's heap growing
+ * factor itself (src/heap-growth.ts); SCALE_NODE_ARGS="--heap-growing-percent=0" gives V8's own back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
