@@ -410,8 +410,8 @@ export class ResultBlocks<T = ProbeResult> {
   /**
    * `block`'s lines from a new source, family by family: lines that came out the same stay
    * where they are, current, with their compressed segment (a target's TLS and capability
-   * lines, the same in each of its accounts' results, were rewritten four times per
-   * interval: half of what the target table's pages held was such copies).
+   * lines, mostly the same in each of its accounts' results, were written again, and
+   * compressed again, with every one of them).
    */
   #rerender(block: Block, base: string, source: T, stamp: unknown): void {
     block.source = source;

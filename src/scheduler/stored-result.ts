@@ -28,7 +28,7 @@ type PackedEntry = [atMs: number, direction: TranscriptEntry['direction'], text:
  *   collector marks without looking inside, and unpacked at each read. (A buffer
  *   outside the heap cost twice the time to make: ~20 µs per result against ~11.)
  *   The server's lines, the same on every run of a job and most of them on every job of
- *   a server (greeting, capabilities, LIST and SELECT answers: ~60 % of the bytes), are
+ *   a server (greeting, capabilities, LIST and SELECT answers: most of the bytes), are
  *   kept once and referred to from it by number.
  * - The stages (~6 objects per job, read when the result is recorded and by the status
  *   page) are packed into a string as well.
