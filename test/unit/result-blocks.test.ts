@@ -279,6 +279,16 @@ describe('pre-rendered result blocks, gzipped', () => {
     assert.equal((await gzipScrape(blocks, undefined)).compressed, 0, 'kept again once current');
   });
 
+  it('keeps every compressed segment when new sources render the same lines', async () => {
+    const blocks = new ResultBlocks(TABLE);
+    const groups = makeGroups(3_000);
+    const first = await gzipScrape(blocks, groups);
+    for (const [index, [base, s]] of groups.entries()) groups[index] = [base, { ...s }]; // new results, the same lines
+    const again = await gzipScrape(blocks, groups);
+    sameText(again.text, expected(groups));
+    assert.deepEqual([again.kept, again.compressed], [first.compressed, 0], 'every segment as it was kept, none compressed anew');
+  });
+
   it('once a scrape brought a compressor, compresses segments as they are closed, between scrapes', async () => {
     const blocks = new ResultBlocks(TABLE);
     const groups = makeGroups(3_000);
