@@ -1,4 +1,5 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { Fifo } from '../fifo.js';
 import { CHUNK_BYTES, type ChunkSink, type DeflateSink, type Deflated, type SegmentCompressor } from '../metrics/exposition.js';
 import { crc32, crc32Combine } from './crc32.js';
 import type { Compressed, OpenCompressor, ToCompress } from './gzip-thread.js';
@@ -47,39 +48,6 @@ function sendCopy(port: MessagePort, bytes: Uint8Array): void {
 /** Memory the thread gave back, for a later copy. */
 function keepSpare(spent: ArrayBuffer): void {
   if (spent.byteLength === CHUNK_BYTES && spareCopies.length < MAX_SPARE_COPIES) spareCopies.push(spent);
-}
-
-/** A first-in first-out queue whose shift does not move what is left (an array's does). */
-class Fifo<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  peek(): T | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): T | undefined {
-    if (this.#head === this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head] = undefined;
-    this.#head += 1;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head > 4096 && 2 * this.#head > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
 }
 
 /** A sink that gzips what it is given into another; `finish` ends the stream. */

@@ -38,6 +38,18 @@ export const SLICE_MS = 8;
 /** Items written between two looks at the clock (performance.now() is cheap, not free). */
 const ITEMS_PER_LOOK = 32;
 
+/** Memory UTF-8 text is encoded into, reused: what `encode` returns is valid until its next call. */
+export class Utf8Scratch {
+  #bytes = Buffer.alloc(0);
+
+  /** `text` as UTF-8; `length` is its byte length, when the caller has it already. */
+  encode(text: string, length = Buffer.byteLength(text)): Buffer {
+    if (this.#bytes.length < length) this.#bytes = Buffer.allocUnsafeSlow(Math.max(length, 2 * this.#bytes.length, 4096));
+    this.#bytes.write(text, 0, 'utf8');
+    return this.#bytes.subarray(0, length);
+  }
+}
+
 /** A label value as the text format quotes it: backslash, double quote and newline escaped. */
 export function escapeLabelValue(value: string): string {
   if (!LABEL_ESCAPE.test(value)) return value;

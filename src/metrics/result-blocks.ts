@@ -1,6 +1,6 @@
 import type { ProbeResult } from '../probe/types.js';
 import type { MetricDef } from './definitions.js';
-import { CHUNK_BYTES, groupLines, type Deflated, type Emit, type ExpositionText, type MetricType, type SegmentCache, type SegmentCompressor } from './exposition.js';
+import { CHUNK_BYTES, groupLines, Utf8Scratch, type Deflated, type Emit, type ExpositionText, type MetricType, type SegmentCache, type SegmentCompressor } from './exposition.js';
 
 /** How a per-probe metric reads one ProbeResult (see series.ts), or a family another source of a job's values. */
 export type Extract<T = ProbeResult> = (source: T, emit: Emit) => void;
@@ -85,14 +85,8 @@ class Pages {
   made = 0;
   /** What compresses segments as they are closed, once a gzipped scrape brought one. */
   compressor: SegmentCompressor | undefined;
-  #scratch = Buffer.alloc(0);
-
-  /** `text` as `length` bytes of UTF-8, in memory reused by the next call. */
-  scratch(length: number, text: string): Buffer {
-    if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * this.#scratch.length, 4096));
-    this.#scratch.write(text, 0, 'utf8');
-    return this.#scratch.subarray(0, length);
-  }
+  /** Where a block's new lines are encoded to compare them with its current ones. */
+  readonly scratch = new Utf8Scratch();
 
   take(length: number): Buffer {
     if (length <= PAGE_BYTES) {
@@ -180,7 +174,7 @@ class Column {
     const entry = block.entries[f] as number;
     const start = page.starts[entry] as number;
     if (entryEnd(page, entry) - start !== length) return false;
-    return this.#memory.scratch(length, text).equals(page.bytes.subarray(start, start + length));
+    return this.#memory.scratch.encode(text, length).equals(page.bytes.subarray(start, start + length));
   }
 
   /** `block`'s lines are no longer current (replaced or dropped). */
@@ -400,10 +394,7 @@ export class ResultBlocks<T = ProbeResult> {
     // Arrays of the exact length: grown by push, each had room for ~25 families.
     const families = this.#series.length;
     const block: Block = { source, stamp, pages: new Array<Page | undefined>(families).fill(undefined), entries: new Array<number>(families).fill(0) };
-    this.#series.forEach(([def, extract], index) => {
-      const lines = groupLines(def.name, base, source, extract);
-      if (lines !== '') this.#column(index).append(block, Buffer.byteLength(lines), lines);
-    });
+    this.#rerender(block, base, source, stamp); // with no lines yet, every family's are appended
     return block;
   }
 

@@ -1,6 +1,6 @@
 import { flat } from '../flat-string.js';
 import type { Stage } from '../probe/stages.js';
-import { formatValue, labelPair, type ExpositionText, type SegmentCache, type SegmentCompressor } from './exposition.js';
+import { formatValue, labelPair, Utf8Scratch, type ExpositionText, type SegmentCache, type SegmentCompressor } from './exposition.js';
 
 interface Series {
   target: string;
@@ -49,7 +49,7 @@ export class StageLatencyHistogram {
   /** What compresses each target's lines after they change, once a gzipped scrape brought one. */
   #compressor: SegmentCompressor | undefined;
   /** Where a target's lines are put together for compression (copied from at once). */
-  #scratch = Buffer.alloc(0);
+  readonly #scratch = new Utf8Scratch();
   readonly #bounds: readonly number[];
   readonly #name: string;
   readonly #help: string;
@@ -155,10 +155,7 @@ export class StageLatencyHistogram {
   #textOf({ series }: TargetSeries): Buffer {
     let lines = '';
     for (const one of series) lines += this.#lines(one);
-    const length = Buffer.byteLength(lines);
-    if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * this.#scratch.length));
-    this.#scratch.write(lines, 0, 'utf8');
-    return this.#scratch.subarray(0, length);
+    return this.#scratch.encode(lines);
   }
 
   #lines({ labels, counts, sum, count }: Series): string {

@@ -1,6 +1,6 @@
 import type { ProbeJob, ProbeResult } from '../probe/types.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from '../fifo.js';
 
 /** How the scheduler runs one job; main adapts the engine's RunProbe to this. */
 export type SchedulerRunProbe = (job: ProbeJob, signal: AbortSignal) => Promise<ProbeResult>;

@@ -55,7 +55,7 @@ export class StoredResult implements ProbeResult {
   constructor(result: ProbeResult, lists: SharedLists = sharedLists) {
     const { transcript, facts, stages, ...rest } = result;
     Object.assign(this, rest, { facts: shareLists(facts, lists) });
-    this.#stages = flat(stages.map(({ stage, success, durationSeconds }) => `${stage} ${success ? 1 : 0} ${durationSeconds}`).join(';'));
+    this.#stages = stages.map(({ stage, success, durationSeconds }) => `${stage} ${success ? 1 : 0} ${durationSeconds}`).join(';'); // join builds a flat string
     const lines: string[] = [];
     // As [atMs, direction, text] triples: the field names would be a third of the bytes.
     const packed = transcript.map(({ atMs, direction, text }): PackedEntry => {
