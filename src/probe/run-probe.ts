@@ -1,11 +1,11 @@
 import { isIP } from 'node:net';
-import { ioTime } from '../io-clock.js';
 import { resolveLimits } from '../imap/limits.js';
 import { classify } from './classify.js';
 import type { ProbeContext } from './context.js';
 import { Deadline } from './deadline.js';
 import { hintFor } from './hints.js';
 import { politeLogout } from './polite-logout.js';
+import { StageClock } from './stage-clock.js';
 import type { Stage } from './stages.js';
 import { connectStage } from './stages/connect.js';
 import { greetingStage } from './stages/greeting.js';
@@ -40,15 +40,6 @@ const MAX_DETAIL_CHARS = 1000;
 function withServerWords(detail: string, notices: readonly string[]): string {
   const unquoted = notices.filter((notice) => !detail.includes(notice));
   return unquoted.length === 0 ? detail : `${detail}; the server said: ${unquoted.join('; ')}`;
-}
-
-/**
- * A stage's duration: it ends when the bytes that end it came in, not when this
- * continuation got its turn behind other probes' work (io-clock.ts); never before it
- * started (a response already buffered takes no time).
- */
-function secondsSince(start: number): number {
-  return (Math.max(start, ioTime()) - start) / 1000;
 }
 
 function boundDetail(detail: string): string {
@@ -97,14 +88,15 @@ export async function runProbe(spec: ProbeSpec, options: RunProbeOptions = {}): 
   let exporterFault: ProbeResult['exporterFault'];
   try {
     if (spec.account) await preparePassword(ctx);
+    const clock = new StageClock();
     for (const stage of planStages(spec)) {
-      const s0 = performance.now();
+      const end = clock.start(stage);
       const noticesBefore = ctx.session?.notices.length ?? 0;
       try {
         await deadline.race(STAGE_RUNNERS[stage](ctx));
-        stages.push({ stage, success: true, durationSeconds: secondsSince(s0) });
+        stages.push({ stage, success: true, durationSeconds: end() });
       } catch (error) {
-        stages.push({ stage, success: false, durationSeconds: secondsSince(s0) });
+        stages.push({ stage, success: false, durationSeconds: end() });
         if (isFdExhaustion(error)) exporterFault = 'fd_exhausted';
         const { reason, detail, cause } = classify(error, stage, deadline);
         const said = withServerWords(detail, ctx.session?.notices.slice(noticesBefore) ?? []);
