@@ -132,7 +132,6 @@ interface Run {
   measured: Measured;
   /** Measured − wire, per stage; undefined without --wire. */
   wire?: Record<WireStage, number[]>;
-  wireProbes?: number;
   dropped?: string;
 }
 
@@ -154,8 +153,7 @@ async function run(delays: string, probes: number, concurrency: number): Promise
     );
     if (!capture) return { measured };
     const { connections, dropped } = await capture.stop();
-    const wire = wireErrors(kept, connections);
-    return { measured, wire, wireProbes: wire.logout.length, dropped };
+    return { measured, wire: wireErrors(kept, connections), dropped };
   });
 }
 
@@ -183,7 +181,7 @@ async function bench(concurrency: number, probes: number): Promise<void> {
 }
 
 function printWire(run: Run, column: (value: number, width: number) => string): void {
-  console.log(`  C: measured − time on the wire (tcpdump's kernel timestamps), ${run.wireProbes} of the probes${run.dropped ? `; tcpdump: ${run.dropped}` : ''}`);
+  console.log(`  C: measured − time on the wire (tcpdump's kernel timestamps), ${run.wire?.logout.length} of the probes${run.dropped ? `; tcpdump: ${run.dropped}` : ''}`);
   console.log('stage      C p50   C p99   C max   C min');
   for (const stage of WIRE_STAGES) {
     const errors = [...(run.wire?.[stage] ?? [])].sort((a, b) => a - b);
